@@ -1,0 +1,181 @@
+//! Record ⇄ cookie value. Versioned, size-capped, strict: anything odd decodes to an error, which
+//! the policy treats as "no consent". Never panics.
+//!
+//! Format v1: `1.<consent id>.<revision>.<first>.<last>.<cat>:<0|1>~<cat>:<0|1>…[.g]` — only
+//! cookie-safe characters, no encoding needed. A trailing `.g` marks a decision made while the
+//! browser sent Global Privacy Control, so an explicit opt-in made then is not undone by it.
+
+use super::config::is_category_id;
+use super::ids::is_consent_id;
+use super::json::write_int;
+use super::record::Record;
+use thiserror::Error;
+
+/// Longest value accepted or written.
+pub const MAX_LEN: usize = 1024;
+
+/// Why a stored value is not a record.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CodecError {
+    #[error("stored consent is longer than {MAX_LEN} bytes")]
+    TooLong,
+    #[error("stored consent has an unknown format version")]
+    UnknownVersion,
+    #[error("stored consent is malformed: {0}")]
+    Malformed(&'static str),
+}
+
+/// Writes a record as a cookie value.
+///
+/// ```
+/// use consent_banner::core::{codec, record::Record};
+/// let r = Record { consent_id: "ab".repeat(16), revision: 3, first_decision: 100, last_decision: 200,
+///                  choices: vec![("essential".into(), true), ("marketing".into(), false)], under_gpc: false };
+/// let s = codec::encode(&r);
+/// assert_eq!(s, format!("1.{}.3.100.200.essential:1~marketing:0", "ab".repeat(16)));
+/// assert_eq!(codec::decode(&s), Ok(r));
+/// ```
+pub fn encode(r: &Record) -> String {
+    let mut s = String::with_capacity(96);
+    s.push_str("1.");
+    s.push_str(&r.consent_id);
+    s.push('.');
+    write_int(&mut s, i64::from(r.revision));
+    s.push('.');
+    write_int(&mut s, r.first_decision);
+    s.push('.');
+    write_int(&mut s, r.last_decision);
+    s.push('.');
+    for (i, (cat, granted)) in r.choices.iter().enumerate() {
+        if i > 0 {
+            s.push('~');
+        }
+        s.push_str(cat);
+        s.push_str(if *granted { ":1" } else { ":0" });
+    }
+    if r.under_gpc {
+        s.push_str(".g");
+    }
+    s
+}
+
+fn number(s: &str, what: &'static str) -> Result<i64, CodecError> {
+    if s.is_empty() || s.len() > 12 || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+        return Err(CodecError::Malformed(what));
+    }
+    s.parse().map_err(|_| CodecError::Malformed(what))
+}
+
+/// Reads a cookie value back into a record.
+pub fn decode(s: &str) -> Result<Record, CodecError> {
+    if s.len() > MAX_LEN {
+        return Err(CodecError::TooLong);
+    }
+    let mut parts = s.split('.');
+    match parts.next() {
+        Some("1") => {}
+        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => return Err(CodecError::UnknownVersion),
+        _ => return Err(CodecError::Malformed("version")),
+    }
+    let mut next = |what| parts.next().ok_or(CodecError::Malformed(what));
+    let consent_id = next("consent id")?;
+    if !is_consent_id(consent_id) {
+        return Err(CodecError::Malformed("consent id"));
+    }
+    let revision = u32::try_from(number(next("revision")?, "revision")?).map_err(|_| CodecError::Malformed("revision"))?;
+    let first_decision = number(next("first decision")?, "first decision")?;
+    let last_decision = number(next("last decision")?, "last decision")?;
+    if first_decision > last_decision {
+        return Err(CodecError::Malformed("decision times out of order"));
+    }
+    let list = next("choices")?;
+    let under_gpc = match (parts.next(), parts.next()) {
+        (None, _) => false,
+        (Some("g"), None) => true,
+        _ => return Err(CodecError::Malformed("trailing fields")),
+    };
+    let mut choices: Vec<(String, bool)> = Vec::new();
+    for item in list.split('~') {
+        let (cat, flag) = item.split_once(':').ok_or(CodecError::Malformed("choice"))?;
+        let granted = match flag {
+            "1" => true,
+            "0" => false,
+            _ => return Err(CodecError::Malformed("choice")),
+        };
+        if !is_category_id(cat) || choices.iter().any(|(c, _)| c == cat) {
+            return Err(CodecError::Malformed("category"));
+        }
+        choices.push((cat.to_string(), granted));
+    }
+    Ok(Record { consent_id: consent_id.to_string(), revision, first_decision, last_decision, choices, under_gpc })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> String {
+        format!("1.{}.7.1700000000.1700000500.essential:1~analytics:0~marketing:1", "0f".repeat(16))
+    }
+
+    #[test]
+    fn round_trips() {
+        let r = decode(&good()).unwrap();
+        assert_eq!(r.revision, 7);
+        assert_eq!(r.choice("marketing"), Some(true));
+        assert_eq!(encode(&r), good());
+        let g = decode(&(good() + ".g")).unwrap();
+        assert!(g.under_gpc && !r.under_gpc);
+        assert_eq!(encode(&g), good() + ".g");
+    }
+
+    #[test]
+    fn every_kind_of_bad_value_is_an_error() {
+        let g = good();
+        let id = "0f".repeat(16);
+        let cases: Vec<(String, CodecError)> = vec![
+            (String::new(), CodecError::Malformed("version")),
+            ("garbage".into(), CodecError::Malformed("version")),
+            (g.replacen("1.", "2.", 1), CodecError::UnknownVersion),
+            (g.replacen("1.", "99.", 1), CodecError::UnknownVersion),
+            (g[..g.len() - 20].to_string(), CodecError::Malformed("choice")),
+            (format!("1.{id}.7"), CodecError::Malformed("first decision")),
+            (g.replace(&id, "XYZ"), CodecError::Malformed("consent id")),
+            (g.replace(".7.", ".-7."), CodecError::Malformed("revision")),
+            (g.replace(".7.", ".99999999999."), CodecError::Malformed("revision")),
+            (g.replace(".7.", ".07."), CodecError::Malformed("revision")),
+            (g.replace("1700000000", "17e8"), CodecError::Malformed("first decision")),
+            (g.replace("1700000500", "1600000000"), CodecError::Malformed("decision times out of order")),
+            (g.replace("analytics:0", "analytics:2"), CodecError::Malformed("choice")),
+            (g.replace("analytics:0", "analytics"), CodecError::Malformed("choice")),
+            (g.replace("analytics:0", "Analytics:0"), CodecError::Malformed("category")),
+            (g.replace("analytics:0", "marketing:0"), CodecError::Malformed("category")),
+            (g.clone() + ".extra", CodecError::Malformed("trailing fields")),
+            (g.clone() + ".g.g", CodecError::Malformed("trailing fields")),
+            (g.clone() + &"~x:1".repeat(300), CodecError::TooLong),
+            (format!("1.{id}.7.1.2."), CodecError::Malformed("choice")),
+        ];
+        for (value, want) in cases {
+            assert_eq!(decode(&value), Err(want), "{value}");
+        }
+    }
+
+    #[test]
+    fn never_panics_on_arbitrary_bytes() {
+        // A cheap deterministic fuzz: every prefix and every single-byte mutation of a good value.
+        let g = good();
+        for end in 0..=g.len() {
+            let _ = decode(&g[..end]);
+        }
+        let bytes = g.as_bytes();
+        for i in 0..bytes.len() {
+            for b in [b'.', b'~', b':', b'0', b'9', b'a', b'-', 0xC3] {
+                let mut m = bytes.to_vec();
+                m[i] = b;
+                if let Ok(s) = std::str::from_utf8(&m) {
+                    let _ = decode(s);
+                }
+            }
+        }
+    }
+}

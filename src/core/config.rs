@@ -1,0 +1,509 @@
+//! The site config: its model, its defaults, and validation that names the offending field.
+//!
+//! A config is read once from JSON text; [`Config::parse`] either returns a config every other
+//! module can trust, or one error that a site developer can act on.
+
+use super::fields::{index, FieldError, Obj, Problem};
+use super::json::{self, Value};
+use thiserror::Error;
+
+/// The Consent Mode v2 signals a category may map to.
+pub const SIGNALS: [&str; 7] = [
+    "ad_storage", "ad_user_data", "ad_personalization", "analytics_storage",
+    "functionality_storage", "personalization_storage", "security_storage",
+];
+
+/// A config that failed to load.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    #[error("consent config is not valid JSON: {0}")]
+    Json(#[from] json::JsonError),
+    #[error("consent config: {0}")]
+    Field(#[from] FieldError),
+}
+
+/// `SameSite` attribute of the consent cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    Lax,
+    Strict,
+    None,
+}
+
+impl SameSite {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Lax => "Lax",
+            SameSite::Strict => "Strict",
+            SameSite::None => "None",
+        }
+    }
+}
+
+/// Where and how the consent record is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieSettings {
+    pub name: String,
+    /// `None`: the current host only. A registrable domain shares the choice with its subdomains.
+    pub domain: Option<String>,
+    pub path: String,
+    pub same_site: SameSite,
+}
+
+/// One purpose the visitor decides on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    pub id: String,
+    /// Always on and locked (strictly necessary).
+    pub required: bool,
+    /// Cookie names to delete when the category is withdrawn; `*` matches any run of characters.
+    pub cookies: Vec<String>,
+}
+
+/// The title and description of a category in one language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryText {
+    pub title: String,
+    pub description: String,
+}
+
+/// Every text the banner shows, in one language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Texts {
+    pub title: String,
+    pub description: String,
+    pub accept_all: String,
+    pub reject_all: String,
+    pub customize: String,
+    pub save: String,
+    pub preferences_title: String,
+    pub close: String,
+    pub reopen: String,
+    pub policy_link: String,
+    pub gpc_notice: String,
+    pub consent_id_label: String,
+    /// In config category order.
+    pub categories: Vec<CategoryText>,
+}
+
+/// Region-specific Consent Mode defaults: these categories' signals start `granted` there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionDefault {
+    pub regions: Vec<String>,
+    pub granted: Vec<String>,
+}
+
+/// Google Consent Mode v2 settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentMode {
+    pub enabled: bool,
+    pub wait_for_update: u32,
+    /// Category id → the signals it grants.
+    pub map: Vec<(String, Vec<String>)>,
+    pub regions: Vec<RegionDefault>,
+    pub url_passthrough: bool,
+    pub ads_data_redaction: bool,
+}
+
+/// A validated site config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub site_id: String,
+    pub revision: u32,
+    pub lifetime_days: u32,
+    pub cookie: CookieSettings,
+    pub endpoint: Option<String>,
+    pub privacy_policy_url: Option<String>,
+    pub default_language: String,
+    pub reopen_button: bool,
+    pub categories: Vec<Category>,
+    /// Language tag → texts; the default language is among them.
+    pub texts: Vec<(String, Texts)>,
+    pub consent_mode: ConsentMode,
+    /// Categories the Global Privacy Control signal turns off.
+    pub gpc_categories: Vec<String>,
+}
+
+const TOP: [&str; 13] = [
+    "siteId", "revision", "lifetimeDays", "cookie", "endpoint", "privacyPolicyUrl", "defaultLanguage",
+    "reopenButton", "categories", "texts", "consentMode", "gpc", "$schema",
+];
+const TEXT_KEYS: [&str; 13] = [
+    "title", "description", "acceptAll", "rejectAll", "customize", "save", "preferencesTitle", "close", "reopen",
+    "policyLink", "gpcNotice", "consentIdLabel", "categories",
+];
+const ENGLISH_FALLBACK: [(&str, &str); 5] = [
+    ("close", "Close"),
+    ("reopen", "Privacy choices"),
+    ("policyLink", "Privacy policy"),
+    ("gpcNotice", "Your browser's Global Privacy Control signal was honoured."),
+    ("consentIdLabel", "Your consent ID"),
+];
+
+/// Default consent lifetime: six months, CNIL's good practice.
+pub const DEFAULT_LIFETIME_DAYS: u32 = 182;
+
+impl Config {
+    /// Parses and validates a config.
+    ///
+    /// ```
+    /// use consent_banner::core::config::Config;
+    /// let cfg = Config::parse(r#"{"siteId":"demo","categories":[{"id":"essential","required":true},{"id":"analytics"}],
+    ///   "texts":{"en":{"title":"Privacy","description":"We ask first.","acceptAll":"Accept all","rejectAll":"Reject all",
+    ///   "customize":"Customize","save":"Save","preferencesTitle":"Preferences",
+    ///   "categories":{"essential":{"title":"Essential","description":"Needed."},"analytics":{"title":"Analytics","description":"Stats."}}}}}"#).unwrap();
+    /// assert_eq!(cfg.lifetime_days, 182);
+    /// let err = Config::parse(r#"{"siteId":"demo","categories":[{"id":"essential","required":false}],"texts":{}}"#).unwrap_err();
+    /// assert_eq!(err.to_string(), "consent config: `categories[0].required`: essential cannot be optional");
+    /// ```
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let v = json::parse(text)?;
+        Ok(Self::from_value(&v)?)
+    }
+
+    fn from_value(v: &Value) -> Result<Config, FieldError> {
+        let o = Obj::new(v, String::new())?;
+        o.only(&TOP)?;
+        let bad = |key: &str, why: &'static str| FieldError::new(o.at(key), Problem::Invalid(why));
+
+        let site_id = o.str("siteId")?;
+        if !super::event::is_site_id(site_id) {
+            return Err(bad("siteId", "must match [a-z0-9][a-z0-9._-]{0,63}"));
+        }
+        let revision = match o.opt_int("revision")? {
+            None => 0,
+            Some(n) => u32::try_from(n).map_err(|_| bad("revision", "must be a whole number from 0"))?,
+        };
+        let lifetime_days = match o.opt_int("lifetimeDays")? {
+            None => DEFAULT_LIFETIME_DAYS,
+            Some(n @ 1..=395) => n as u32,
+            Some(_) => return Err(bad("lifetimeDays", "must be from 1 to 395 days (13 months)")),
+        };
+        let cookie = parse_cookie(o.opt_obj("cookie")?)?;
+        let endpoint = url_field(&o, "endpoint")?;
+        let privacy_policy_url = url_field(&o, "privacyPolicyUrl")?;
+        let reopen_button = o.opt_bool("reopenButton")?.unwrap_or(true);
+        let categories = parse_categories(&o)?;
+        let ids: Vec<&str> = categories.iter().map(|c| c.id.as_str()).collect();
+
+        let texts_obj = o.obj("texts")?;
+        if texts_obj.entries().is_empty() {
+            return Err(FieldError::new(texts_obj.path.clone(), Problem::Invalid("must have at least one language")));
+        }
+        let default_language = match o.opt_str("defaultLanguage")? {
+            Some(l) if texts_obj.opt(l).is_none() => return Err(bad("defaultLanguage", "must be a language in `texts`")),
+            Some(l) => l.to_string(),
+            None => texts_obj.entries()[0].0.clone(),
+        };
+        let fallback = texts_obj.obj(&default_language)?;
+        let mut texts = Vec::new();
+        for (lang, _) in texts_obj.entries() {
+            let t = texts_obj.obj(lang)?;
+            if !super::event::is_language_tag(lang) {
+                return Err(FieldError::new(t.path, Problem::Invalid("is not a language tag")));
+            }
+            texts.push((lang.clone(), parse_texts(&t, &fallback, &ids)?));
+        }
+
+        let consent_mode = parse_consent_mode(o.opt_obj("consentMode")?, &ids)?;
+        let gpc_categories = match o.opt_obj("gpc")? {
+            None => default_gpc(&categories),
+            Some(g) => {
+                g.only(&["categories"])?;
+                let path = g.at("categories");
+                let list: Vec<String> = g.opt_strs("categories")?.unwrap_or_default().into_iter().map(String::from).collect();
+                for (i, c) in list.iter().enumerate() {
+                    match categories.iter().find(|k| k.id == *c) {
+                        None => return Err(FieldError::new(index(&path, i), Problem::Invalid("is not a configured category"))),
+                        Some(k) if k.required => {
+                            return Err(FieldError::new(index(&path, i), Problem::Invalid("is required and cannot be turned off")))
+                        }
+                        Some(_) => {}
+                    }
+                }
+                list
+            }
+        };
+
+        Ok(Config {
+            site_id: site_id.into(),
+            revision,
+            lifetime_days,
+            cookie,
+            endpoint,
+            privacy_policy_url,
+            default_language,
+            reopen_button,
+            categories,
+            texts,
+            consent_mode,
+            gpc_categories,
+        })
+    }
+
+    /// The texts for `lang`, which [`super::i18n::choose`] picked among the configured ones.
+    pub fn texts_for(&self, lang: &str) -> &Texts {
+        self.texts
+            .iter()
+            .find(|(l, _)| l == lang)
+            .or_else(|| self.texts.iter().find(|(l, _)| *l == self.default_language))
+            .map(|(_, t)| t)
+            .unwrap_or(&self.texts[0].1)
+    }
+
+    /// The category with this id.
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// Consent record lifetime in seconds.
+    pub fn lifetime_secs(&self) -> i64 {
+        i64::from(self.lifetime_days) * 86_400
+    }
+}
+
+fn default_gpc(categories: &[Category]) -> Vec<String> {
+    categories.iter().filter(|c| c.id == "marketing" && !c.required).map(|c| c.id.clone()).collect()
+}
+
+/// Category ids: `[a-z][a-z0-9_-]{0,31}`.
+pub fn is_category_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 32
+        && b[0].is_ascii_lowercase()
+        && b.iter().all(|c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+}
+
+/// Only http(s) URLs, or a same-origin path, may reach the page as links or request targets.
+pub fn is_safe_url(s: &str) -> bool {
+    let ok_chars = !s.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'"' || b == b'<' || b == b'>' || b == b'\\');
+    let shape = (s.starts_with('/') && !s.starts_with("//"))
+        || s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).is_some_and(|r| !r.is_empty() && !r.starts_with('/'));
+    ok_chars && shape && s.len() <= 2048
+}
+
+fn url_field(o: &Obj, key: &str) -> Result<Option<String>, FieldError> {
+    match o.opt_str(key)? {
+        None => Ok(None),
+        Some(u) if is_safe_url(u) => Ok(Some(u.into())),
+        Some(_) => Err(FieldError::new(o.at(key), Problem::Invalid("must be an http(s) URL or a path starting with /"))),
+    }
+}
+
+fn is_cookie_token(s: &str, wildcard: bool) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'+-.^_`|~".contains(&b) || (wildcard && b == b'*'))
+}
+
+fn parse_cookie(o: Option<Obj>) -> Result<CookieSettings, FieldError> {
+    let mut c = CookieSettings { name: "pc_consent".into(), domain: None, path: "/".into(), same_site: SameSite::Lax };
+    let Some(o) = o else { return Ok(c) };
+    o.only(&["name", "domain", "path", "sameSite"])?;
+    if let Some(name) = o.opt_str("name")? {
+        if !is_cookie_token(name, false) {
+            return Err(FieldError::new(o.at("name"), Problem::Invalid("must be a cookie name (letters, digits, _ - .)")));
+        }
+        c.name = name.into();
+    }
+    if let Some(domain) = o.opt_str("domain")? {
+        let d = domain.trim_start_matches('.');
+        let ok = !d.is_empty()
+            && d.len() <= 253
+            && !d.starts_with('-')
+            && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            && !d.contains("..");
+        if !ok {
+            return Err(FieldError::new(o.at("domain"), Problem::Invalid("must be a host name such as example.com")));
+        }
+        c.domain = Some(d.to_ascii_lowercase());
+    }
+    if let Some(path) = o.opt_str("path")? {
+        if !path.starts_with('/') || path.bytes().any(|b| b <= b' ' || b == b';') {
+            return Err(FieldError::new(o.at("path"), Problem::Invalid("must start with / and hold no spaces or ;")));
+        }
+        c.path = path.into();
+    }
+    c.same_site = match o.opt_str("sameSite")? {
+        None | Some("Lax") => SameSite::Lax,
+        Some("Strict") => SameSite::Strict,
+        Some("None") => SameSite::None,
+        Some(_) => return Err(FieldError::new(o.at("sameSite"), Problem::Invalid("must be Lax, Strict or None"))),
+    };
+    Ok(c)
+}
+
+fn parse_categories(o: &Obj) -> Result<Vec<Category>, FieldError> {
+    let items = o.arr("categories")?;
+    let path = o.at("categories");
+    if items.is_empty() || items.len() > super::event::MAX_CATEGORIES {
+        return Err(FieldError::new(path, Problem::Invalid("must list between 1 and 32 categories")));
+    }
+    let mut out: Vec<Category> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let c = Obj::new(item, index(&path, i))?;
+        c.only(&["id", "required", "cookies"])?;
+        let id = c.str("id")?;
+        if !is_category_id(id) {
+            return Err(FieldError::new(c.at("id"), Problem::Invalid("must match [a-z][a-z0-9_-]{0,31}")));
+        }
+        if out.iter().any(|k| k.id == id) {
+            return Err(FieldError::new(c.at("id"), Problem::Invalid("is used by another category")));
+        }
+        let required = c.opt_bool("required")?;
+        if id == "essential" && required != Some(true) {
+            return Err(FieldError::new(c.at("required"), Problem::Invalid("essential cannot be optional")));
+        }
+        let cookies: Vec<String> = c.opt_strs("cookies")?.unwrap_or_default().into_iter().map(String::from).collect();
+        if let Some(j) = cookies.iter().position(|p| !is_cookie_token(p, true)) {
+            return Err(FieldError::new(
+                index(&c.at("cookies"), j),
+                Problem::Invalid("must be a cookie name, with * as a wildcard"),
+            ));
+        }
+        out.push(Category { id: id.into(), required: required.unwrap_or(false), cookies });
+    }
+    Ok(out)
+}
+
+fn parse_texts(t: &Obj, fallback: &Obj, ids: &[&str]) -> Result<Texts, FieldError> {
+    t.only(&TEXT_KEYS)?;
+    // Optional texts fall back to the default language, then to English, so a partial translation
+    // still renders every control with a name.
+    let get = |key: &str| -> Result<String, FieldError> {
+        if let Some(s) = t.opt_str(key)? {
+            return Ok(s.into());
+        }
+        if let Some(s) = fallback.opt_str(key)? {
+            return Ok(s.into());
+        }
+        match ENGLISH_FALLBACK.iter().find(|(k, _)| *k == key) {
+            Some((_, s)) => Ok((*s).into()),
+            None => Err(FieldError::new(t.at(key), Problem::Missing)),
+        }
+    };
+    let nonempty = |key: &str| -> Result<String, FieldError> {
+        let s = t.str(key)?;
+        if s.trim().is_empty() {
+            return Err(FieldError::new(t.at(key), Problem::Invalid("must not be empty")));
+        }
+        Ok(s.into())
+    };
+    let cats = t.obj("categories")?;
+    if let Some((k, _)) = cats.entries().iter().find(|(k, _)| !ids.contains(&k.as_str())) {
+        return Err(FieldError::new(cats.at(k), Problem::Invalid("is not a configured category")));
+    }
+    let mut categories = Vec::with_capacity(ids.len());
+    for id in ids {
+        let c = cats.obj(id)?;
+        c.only(&["title", "description"])?;
+        categories.push(CategoryText { title: c.str("title")?.into(), description: c.str("description")?.into() });
+    }
+    Ok(Texts {
+        title: nonempty("title")?,
+        description: nonempty("description")?,
+        accept_all: nonempty("acceptAll")?,
+        reject_all: nonempty("rejectAll")?,
+        customize: nonempty("customize")?,
+        save: nonempty("save")?,
+        preferences_title: nonempty("preferencesTitle")?,
+        close: get("close")?,
+        reopen: get("reopen")?,
+        policy_link: get("policyLink")?,
+        gpc_notice: get("gpcNotice")?,
+        consent_id_label: get("consentIdLabel")?,
+        categories,
+    })
+}
+
+fn default_signal_map(ids: &[&str]) -> Vec<(String, Vec<String>)> {
+    let mut map = Vec::new();
+    if ids.contains(&"analytics") {
+        map.push(("analytics".into(), vec!["analytics_storage".into()]));
+    }
+    if ids.contains(&"marketing") {
+        map.push(("marketing".into(), ["ad_storage", "ad_user_data", "ad_personalization"].map(String::from).to_vec()));
+    }
+    map
+}
+
+fn parse_consent_mode(o: Option<Obj>, ids: &[&str]) -> Result<ConsentMode, FieldError> {
+    let mut cm = ConsentMode {
+        enabled: true,
+        wait_for_update: 500,
+        map: default_signal_map(ids),
+        regions: Vec::new(),
+        url_passthrough: false,
+        ads_data_redaction: false,
+    };
+    let Some(o) = o else { return Ok(cm) };
+    o.only(&["enabled", "waitForUpdate", "map", "regions", "urlPassthrough", "adsDataRedaction"])?;
+    cm.enabled = o.opt_bool("enabled")?.unwrap_or(true);
+    cm.url_passthrough = o.opt_bool("urlPassthrough")?.unwrap_or(false);
+    cm.ads_data_redaction = o.opt_bool("adsDataRedaction")?.unwrap_or(false);
+    if let Some(ms) = o.opt_int("waitForUpdate")? {
+        cm.wait_for_update = match ms {
+            0..=10_000 => ms as u32,
+            _ => return Err(FieldError::new(o.at("waitForUpdate"), Problem::Invalid("must be from 0 to 10000 ms"))),
+        };
+    }
+    let unknown_category = |p: String| FieldError::new(p, Problem::Invalid("is not a configured category"));
+    if let Some(map) = o.opt_obj("map")? {
+        cm.map.clear();
+        for (cat, _) in map.entries() {
+            if !ids.contains(&cat.as_str()) {
+                return Err(unknown_category(map.at(cat)));
+            }
+            let signals = map.opt_strs(cat)?.unwrap_or_default();
+            if let Some(j) = signals.iter().position(|s| !SIGNALS.contains(s)) {
+                return Err(FieldError::new(index(&map.at(cat), j), Problem::Invalid("is not a Consent Mode v2 signal")));
+            }
+            cm.map.push((cat.clone(), signals.into_iter().map(String::from).collect()));
+        }
+    }
+    if let Some(regions) = o.opt_arr("regions")? {
+        let path = o.at("regions");
+        for (i, r) in regions.iter().enumerate() {
+            let r = Obj::new(r, index(&path, i))?;
+            r.only(&["region", "granted"])?;
+            let codes = r.opt_strs("region")?.unwrap_or_default();
+            if codes.is_empty() {
+                return Err(FieldError::new(r.at("region"), Problem::Missing));
+            }
+            if let Some(j) = codes.iter().position(|c| !is_region_code(c)) {
+                return Err(FieldError::new(
+                    index(&r.at("region"), j),
+                    Problem::Invalid("must be an ISO 3166-1 country or ISO 3166-2 subdivision code (EU is not one)"),
+                ));
+            }
+            let granted = r.opt_strs("granted")?.unwrap_or_default();
+            if let Some(j) = granted.iter().position(|c| !ids.contains(c)) {
+                return Err(unknown_category(index(&r.at("granted"), j)));
+            }
+            cm.regions.push(RegionDefault {
+                regions: codes.into_iter().map(String::from).collect(),
+                granted: granted.into_iter().map(String::from).collect(),
+            });
+        }
+    }
+    Ok(cm)
+}
+
+/// Every officially assigned ISO 3166-1 alpha-2 code, two letters each.
+const ISO_3166_1: &str = "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEEEGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHMHNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLCLILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNANCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARERORSRURWSASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTOTRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVIVNVUWFWSYEYTZAZMZW";
+
+/// An assigned country code (`DE`), or a subdivision of one (`US-CA`, `GB-SCT`, `FR-75C`).
+pub fn is_region_code(s: &str) -> bool {
+    let (country, sub) = match s.split_once('-') {
+        Some((c, sub)) => (c, Some(sub)),
+        None => (s, None),
+    };
+    let known = country.len() == 2
+        && country.bytes().all(|b| b.is_ascii_uppercase())
+        && ISO_3166_1.as_bytes().chunks(2).any(|c| c == country.as_bytes());
+    known && sub.map_or(true, |sub| (1..=3).contains(&sub.len()) && sub.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

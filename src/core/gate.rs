@@ -1,0 +1,167 @@
+//! Which gated element may run, and which cookies go when a category is withdrawn.
+
+use super::config::Config;
+
+/// May an element gated on `category` run, given the effective choices? Unknown categories never
+/// run: a typo in `data-consent` must fail closed.
+///
+/// ```
+/// use consent_banner::core::gate::may_run;
+/// let grants = vec![("essential".to_string(), true), ("analytics".to_string(), false)];
+/// assert!(may_run("essential", &grants));
+/// assert!(!may_run("analytics", &grants));
+/// assert!(!may_run("analytic", &grants));
+/// ```
+pub fn may_run(category: &str, grants: &[(String, bool)]) -> bool {
+    grants.iter().any(|(c, g)| c == category && *g)
+}
+
+/// Categories whose effective choice differs between `before` and `after`.
+pub fn changed(before: &[(String, bool)], after: &[(String, bool)]) -> Vec<String> {
+    after
+        .iter()
+        .filter(|(c, g)| before.iter().find(|(b, _)| b == c).map(|(_, bg)| bg) != Some(g))
+        .map(|(c, _)| c.clone())
+        .collect()
+}
+
+/// Categories granted before and refused after.
+pub fn withdrawn(before: &[(String, bool)], after: &[(String, bool)]) -> Vec<String> {
+    after
+        .iter()
+        .filter(|(c, g)| !g && before.iter().any(|(b, bg)| b == c && *bg))
+        .map(|(c, _)| c.clone())
+        .collect()
+}
+
+/// `*` matches any run of characters (including none); everything else matches itself.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let (p, n) = (pattern.as_bytes(), name.as_bytes());
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == n[ni] {
+            pi += 1;
+            ni += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&b| b == b'*')
+}
+
+/// The names among `present` that belong to the `withdrawn` categories.
+pub fn cookies_to_clear(config: &Config, withdrawn: &[String], present: &[&str]) -> Vec<String> {
+    let patterns: Vec<&str> = config
+        .categories
+        .iter()
+        .filter(|c| withdrawn.contains(&c.id))
+        .flat_map(|c| c.cookies.iter().map(String::as_str))
+        .collect();
+    present
+        .iter()
+        .filter(|name| **name != config.cookie.name && patterns.iter().any(|p| glob_match(p, name)))
+        .map(|n| n.to_string())
+        .collect()
+}
+
+/// The `domain` attributes to try when deleting a cookie set on `host`: host-only (empty), the host,
+/// and every parent with at least two labels. A tracker may have set its cookie on any of them;
+/// the browser ignores the ones it would never have accepted.
+pub fn deletion_domains(host: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let is_ip = host.contains(':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if host.is_empty() || is_ip || !host.contains('.') {
+        return out;
+    }
+    let mut rest = host;
+    loop {
+        out.push(rest.to_string());
+        match rest.split_once('.') {
+            Some((_, parent)) if parent.contains('.') => rest = parent,
+            _ => break,
+        }
+    }
+    out
+}
+
+/// Names of the cookies in a `document.cookie` string.
+pub fn cookie_names(cookie_header: &str) -> Vec<&str> {
+    cookie_header.split(';').filter_map(|kv| kv.split('=').next()).map(str::trim).filter(|n| !n.is_empty()).collect()
+}
+
+/// The value of cookie `name` in a `document.cookie` string.
+pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
+    cookie_header
+        .split(';')
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::tests::MINIMAL;
+
+    fn g(v: &[(&str, bool)]) -> Vec<(String, bool)> {
+        v.iter().map(|(c, b)| (c.to_string(), *b)).collect()
+    }
+
+    #[test]
+    fn changes_and_withdrawals() {
+        let before = g(&[("essential", true), ("analytics", true), ("marketing", true)]);
+        let after = g(&[("essential", true), ("analytics", true), ("marketing", false)]);
+        assert_eq!(changed(&before, &after), vec!["marketing"]);
+        assert_eq!(withdrawn(&before, &after), vec!["marketing"]);
+        assert_eq!(withdrawn(&after, &before), Vec::<String>::new());
+        assert_eq!(changed(&[], &after), vec!["essential", "analytics", "marketing"]);
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("_ga", "_ga"));
+        assert!(!glob_match("_ga", "_gat"));
+        assert!(glob_match("_ga_*", "_ga_ABC123"));
+        assert!(glob_match("_ga_*", "_ga_"));
+        assert!(!glob_match("_ga_*", "_ga"));
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("a*b*c", "a-xx-b-yy-c"));
+        assert!(!glob_match("a*b*c", "a-xx-b-yy-d"));
+        assert!(glob_match("_gcl_*", "_gcl_au"));
+    }
+
+    #[test]
+    fn which_cookies_go() {
+        let c = Config::parse(MINIMAL).unwrap();
+        let present = ["_ga", "_ga_X1", "_gcl_au", "session", "pc_consent"];
+        assert_eq!(cookies_to_clear(&c, &["analytics".into()], &present), vec!["_ga", "_ga_X1"]);
+        assert_eq!(cookies_to_clear(&c, &["marketing".into()], &present), vec!["_gcl_au"]);
+        assert!(cookies_to_clear(&c, &[], &present).is_empty());
+    }
+
+    #[test]
+    fn domains_to_try() {
+        assert_eq!(deletion_domains("www.shop.rufio.example"), vec!["", "www.shop.rufio.example", "shop.rufio.example", "rufio.example"]);
+        assert_eq!(deletion_domains("localhost"), vec![""]);
+        assert_eq!(deletion_domains("127.0.0.1"), vec![""]);
+        assert_eq!(deletion_domains("[::1]"), vec![""]);
+    }
+
+    #[test]
+    fn reads_cookie_strings() {
+        let h = "a=1; pc_consent=1.x.y; _ga=GA1.2=3";
+        assert_eq!(cookie_names(h), vec!["a", "pc_consent", "_ga"]);
+        assert_eq!(cookie_value(h, "pc_consent"), Some("1.x.y"));
+        assert_eq!(cookie_value(h, "_ga"), Some("GA1.2=3"));
+        assert_eq!(cookie_value(h, "nope"), None);
+        assert!(cookie_names("").is_empty());
+    }
+}

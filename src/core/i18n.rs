@@ -1,0 +1,62 @@
+//! Which configured language to show, and its writing direction.
+
+use super::config::Config;
+
+/// Picks a configured language: `<html lang>` first, then the browser's languages in order, then
+/// the config's default. Matching ignores case and falls back from `de-AT` to `de`.
+///
+/// ```
+/// use consent_banner::core::i18n::pick;
+/// let have = ["en", "de", "fr"];
+/// assert_eq!(pick(&have, Some("de-AT"), &["fr"], "en"), "de");
+/// assert_eq!(pick(&have, Some("ja"), &["ja", "FR-ca"], "en"), "fr");
+/// assert_eq!(pick(&have, None, &[], "en"), "en");
+/// ```
+pub fn pick<'a>(have: &[&'a str], html_lang: Option<&str>, browser: &[&str], default: &'a str) -> &'a str {
+    let find = |want: &str| -> Option<&'a str> {
+        let want = want.trim();
+        if want.is_empty() {
+            return None;
+        }
+        let primary = want.split('-').next().unwrap_or(want);
+        have.iter()
+            .find(|h| h.eq_ignore_ascii_case(want))
+            .or_else(|| have.iter().find(|h| h.eq_ignore_ascii_case(primary)))
+            .copied()
+    };
+    html_lang.and_then(find).or_else(|| browser.iter().find_map(|b| find(b))).unwrap_or(default)
+}
+
+/// [`pick`] over a config's languages.
+pub fn choose<'a>(config: &'a Config, html_lang: Option<&str>, browser: &[&str]) -> &'a str {
+    let have: Vec<&str> = config.texts.iter().map(|(l, _)| l.as_str()).collect();
+    pick(&have, html_lang, browser, &config.default_language)
+}
+
+/// Right-to-left scripts, by primary language subtag.
+pub fn is_rtl(lang: &str) -> bool {
+    let primary = lang.split('-').next().unwrap_or(lang).to_ascii_lowercase();
+    matches!(primary.as_str(), "ar" | "he" | "fa" | "ur" | "ps" | "sd" | "ug" | "yi" | "dv" | "ckb" | "syr")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::tests::MINIMAL;
+
+    #[test]
+    fn chooses_from_config() {
+        let c = Config::parse(MINIMAL).unwrap();
+        assert_eq!(choose(&c, Some("DE"), &[]), "de");
+        assert_eq!(choose(&c, Some(""), &["it", "de-CH"]), "de");
+        assert_eq!(choose(&c, None, &["it"]), "en");
+    }
+
+    #[test]
+    fn direction() {
+        assert!(is_rtl("ar"));
+        assert!(is_rtl("he-IL"));
+        assert!(!is_rtl("en"));
+        assert!(!is_rtl("fr-CA"));
+    }
+}

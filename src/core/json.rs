@@ -1,0 +1,388 @@
+//! A small, strict JSON reader and writer, so neither the wasm nor the event schema needs serde.
+//!
+//! Numbers are integers only: nothing this crate reads (revisions, days, milliseconds) is
+//! fractional, and leaving out float parsing keeps the wasm small. Nesting is capped so hostile
+//! input cannot exhaust the stack.
+
+use thiserror::Error;
+
+/// Deepest nesting [`parse`] accepts.
+pub const MAX_DEPTH: usize = 32;
+
+/// A parsed JSON value. Objects keep their order; duplicate keys are an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>),
+}
+
+/// Why a text is not JSON this reader accepts; `at` is a byte offset.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum JsonError {
+    #[error("invalid JSON at byte {at}: {what}")]
+    Syntax { at: usize, what: &'static str },
+    #[error("JSON nested deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("duplicate key \"{0}\"")]
+    DuplicateKey(String),
+}
+
+impl Value {
+    /// The type name used in error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Int(_) => "integer",
+            Value::Str(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+
+    /// Looks a key up in an object; `None` for other kinds.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+/// Parses one JSON document (surrounding whitespace allowed, nothing else).
+///
+/// ```
+/// use consent_banner::core::json::{parse, Value};
+/// let v = parse(r#"{"a": [1, true, "x"]}"#).unwrap();
+/// assert_eq!(v.get("a"), Some(&Value::Array(vec![Value::Int(1), Value::Bool(true), Value::Str("x".into())])));
+/// assert!(parse("1.5").is_err());
+/// ```
+pub fn parse(text: &str) -> Result<Value, JsonError> {
+    let mut p = Parser { s: text.as_bytes(), i: 0 };
+    let v = p.value(0)?;
+    p.ws();
+    if p.i != p.s.len() {
+        return Err(p.err("trailing characters"));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn err(&self, what: &'static str) -> JsonError {
+        JsonError::Syntax { at: self.i, what }
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.s.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, lit: &[u8]) -> bool {
+        if self.s[self.i..].starts_with(lit) {
+            self.i += lit.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, JsonError> {
+        if depth > MAX_DEPTH {
+            return Err(JsonError::TooDeep);
+        }
+        self.ws();
+        match self.s.get(self.i) {
+            None => Err(self.err("unexpected end")),
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => self.string().map(Value::Str),
+            Some(b'-' | b'0'..=b'9') => self.int(),
+            _ if self.eat(b"true") => Ok(Value::Bool(true)),
+            _ if self.eat(b"false") => Ok(Value::Bool(false)),
+            _ if self.eat(b"null") => Ok(Value::Null),
+            _ => Err(self.err("unexpected character")),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Value, JsonError> {
+        self.i += 1;
+        let mut entries: Vec<(String, Value)> = Vec::new();
+        self.ws();
+        if self.eat(b"}") {
+            return Ok(Value::Object(entries));
+        }
+        loop {
+            self.ws();
+            if self.s.get(self.i) != Some(&b'"') {
+                return Err(self.err("expected a key"));
+            }
+            let key = self.string()?;
+            self.ws();
+            if !self.eat(b":") {
+                return Err(self.err("expected ':'"));
+            }
+            let v = self.value(depth + 1)?;
+            if entries.iter().any(|(k, _)| *k == key) {
+                return Err(JsonError::DuplicateKey(key));
+            }
+            entries.push((key, v));
+            self.ws();
+            if self.eat(b",") {
+                continue;
+            }
+            if self.eat(b"}") {
+                return Ok(Value::Object(entries));
+            }
+            return Err(self.err("expected ',' or '}'"));
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Value, JsonError> {
+        self.i += 1;
+        let mut items = Vec::new();
+        self.ws();
+        if self.eat(b"]") {
+            return Ok(Value::Array(items));
+        }
+        loop {
+            items.push(self.value(depth + 1)?);
+            self.ws();
+            if self.eat(b",") {
+                continue;
+            }
+            if self.eat(b"]") {
+                return Ok(Value::Array(items));
+            }
+            return Err(self.err("expected ',' or ']'"));
+        }
+    }
+
+    fn int(&mut self) -> Result<Value, JsonError> {
+        let neg = self.eat(b"-");
+        let start = self.i;
+        let mut n: i64 = 0;
+        while let Some(d @ b'0'..=b'9') = self.s.get(self.i).copied() {
+            n = n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(i64::from(d - b'0')))
+                .ok_or(JsonError::Syntax { at: start, what: "integer out of range" })?;
+            self.i += 1;
+        }
+        let digits = self.i - start;
+        if digits == 0 {
+            return Err(self.err("expected a digit"));
+        }
+        if digits > 1 && self.s[start] == b'0' {
+            return Err(JsonError::Syntax { at: start, what: "leading zero" });
+        }
+        if let Some(b'.' | b'e' | b'E') = self.s.get(self.i) {
+            return Err(self.err("only integers are accepted"));
+        }
+        Ok(Value::Int(if neg { -n } else { n }))
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let mut n = 0u32;
+        for _ in 0..4 {
+            let d = match self.s.get(self.i) {
+                Some(c @ b'0'..=b'9') => c - b'0',
+                Some(c @ b'a'..=b'f') => c - b'a' + 10,
+                Some(c @ b'A'..=b'F') => c - b'A' + 10,
+                _ => return Err(self.err("bad \\u escape")),
+            };
+            n = n * 16 + u32::from(d);
+            self.i += 1;
+        }
+        Ok(n)
+    }
+
+    fn string(&mut self) -> Result<String, JsonError> {
+        self.i += 1;
+        let mut out = String::new();
+        loop {
+            let start = self.i;
+            while let Some(&c) = self.s.get(self.i) {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                self.i += 1;
+            }
+            // The input is a &str and we only stopped on ASCII bytes, so this slice is valid UTF-8.
+            out.push_str(std::str::from_utf8(&self.s[start..self.i]).map_err(|_| self.err("invalid UTF-8"))?);
+            match self.s.get(self.i) {
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    let c = self.s.get(self.i).copied().ok_or_else(|| self.err("unexpected end"))?;
+                    self.i += 1;
+                    out.push(match c {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => self.unicode()?,
+                        _ => return Err(self.err("bad escape")),
+                    });
+                }
+                Some(_) => return Err(self.err("control character in string")),
+                None => return Err(self.err("unterminated string")),
+            }
+        }
+    }
+
+    fn unicode(&mut self) -> Result<char, JsonError> {
+        let hi = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&hi) {
+            if !self.eat(b"\\u") {
+                return Err(self.err("lone surrogate"));
+            }
+            let lo = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return Err(self.err("lone surrogate"));
+            }
+            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+        } else {
+            hi
+        };
+        char::from_u32(code).ok_or_else(|| self.err("lone surrogate"))
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // U+2028/2029 are escaped too so the text is safe inside a <script> block.
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' || c == '<' => {
+                out.push_str("\\u");
+                let n = c as u32;
+                for shift in [12, 8, 4, 0] {
+                    out.push(hex_digit((n >> shift) & 0xF));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends a decimal integer.
+pub fn write_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(b as char);
+    }
+}
+
+/// Writes any [`Value`] compactly.
+pub fn write_value(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(n) => write_int(out, *n),
+        Value::Str(s) => write_str(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(entries) => {
+            out.push('{');
+            for (i, (k, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(out, k);
+                out.push(':');
+                write_value(out, item);
+            }
+            out.push('}');
+        }
+    }
+}
+
+pub(crate) fn hex_digit(n: u32) -> char {
+    char::from_digit(n & 0xF, 16).unwrap_or('0')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_nested_documents() {
+        let v = parse(r#" {"a": {"b": [null, false, -12, "q\"\u00e9\ud83d\ude00"]}} "#).unwrap();
+        let inner = v.get("a").and_then(|a| a.get("b")).unwrap();
+        assert_eq!(
+            inner,
+            &Value::Array(vec![Value::Null, Value::Bool(false), Value::Int(-12), Value::Str("q\"é😀".into())])
+        );
+    }
+
+    #[test]
+    fn rejects_what_it_should() {
+        for bad in [
+            "", "{", "[1,]", "{\"a\":1,}", "01", "1.0", "1e3", "\"\\x\"", "\"a", "tru", "{} x", "\"\u{1}\"",
+            "\"\\ud800\"", "99999999999999999999", "{a:1}", "-",
+        ] {
+            assert!(parse(bad).is_err(), "accepted {bad:?}");
+        }
+        assert_eq!(parse(r#"{"a":1,"a":2}"#), Err(JsonError::DuplicateKey("a".into())));
+        let deep = "[".repeat(MAX_DEPTH + 2) + &"]".repeat(MAX_DEPTH + 2);
+        assert_eq!(parse(&deep), Err(JsonError::TooDeep));
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let text = r#"{"s":"a\"b\\c\n\u0001<\u2028","n":-9223372036854775807,"l":[true,null,{}]}"#;
+        let v = parse(text).unwrap();
+        let mut out = String::new();
+        write_value(&mut out, &v);
+        assert_eq!(parse(&out).unwrap(), v);
+        assert!(!out.contains('<'));
+        let mut n = String::new();
+        write_int(&mut n, i64::MIN);
+        assert_eq!(n, "-9223372036854775808");
+    }
+}

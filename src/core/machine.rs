@@ -1,0 +1,314 @@
+//! The banner's state machine: every input (page start, a click, an API call, another tab's
+//! change) becomes a set of effects for the web edge to carry out. No effect is decided anywhere
+//! else.
+
+use super::config::Config;
+use super::event::{Action, Surface};
+use super::gate;
+use super::ids;
+use super::policy::{effective, Stored};
+use super::record::Record;
+
+/// What the banner shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Hidden,
+    Banner,
+    Preferences,
+}
+
+/// Something that happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Page start: what storage holds, and whether the browser sends Global Privacy Control.
+    Start { stored: Stored, gpc: bool },
+    AcceptAll(Surface),
+    RejectAll(Surface),
+    /// Grant exactly these optional categories (the rest are refused).
+    Choose(Vec<String>, Surface),
+    ShowBanner,
+    ShowPreferences,
+    ClosePreferences,
+    /// Forget the decision (the API's `reset()`).
+    Reset,
+    /// Storage changed under us (another tab, a page restored from the back-forward cache).
+    External(Stored),
+}
+
+/// The outside world the machine may not reach itself: the time and fresh randomness.
+#[derive(Debug, Clone, Copy)]
+pub struct Env {
+    /// Milliseconds since the Unix epoch.
+    pub now_ms: i64,
+    /// Fresh random bytes: the first half for a new consent id, the second for an event id.
+    pub random: [u8; 32],
+}
+
+/// Write or delete the stored record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Persist {
+    Write(Record),
+    Clear,
+}
+
+/// An event to report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub event_id: String,
+    pub consent_id: String,
+    pub action: Action,
+    pub surface: Surface,
+    pub choices: Vec<(String, bool)>,
+}
+
+/// What the web edge must do, in this order: persist, apply grants (activate, clear cookies,
+/// Consent Mode update, change event), render, report.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Effects {
+    pub persist: Option<Persist>,
+    /// The effective choices, when they were (re)computed: at start and after any change.
+    pub grants: Option<Vec<(String, bool)>>,
+    /// Categories whose effective choice changed.
+    pub changed: Vec<String>,
+    /// Categories granted before and refused now: their cookies are deleted.
+    pub withdrawn: Vec<String>,
+    pub view: Option<View>,
+    pub report: Option<Report>,
+}
+
+/// The banner's state on one page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Machine {
+    pub view: View,
+    /// The record whose choices apply (valid or incomplete).
+    pub record: Option<Record>,
+    /// A consent id to keep for the next decision (from an expired or outdated record).
+    prior_id: Option<String>,
+    /// The browser sends Global Privacy Control.
+    pub gpc: bool,
+    /// GPC turned something off on this page or in the stored decision: show the notice.
+    pub gpc_honoured: bool,
+    grants: Vec<(String, bool)>,
+}
+
+impl Machine {
+    /// A machine before start: nothing granted but required categories, nothing shown.
+    pub fn new(config: &Config) -> Machine {
+        Machine {
+            view: View::Hidden,
+            record: None,
+            prior_id: None,
+            gpc: false,
+            gpc_honoured: false,
+            grants: effective(config, None),
+        }
+    }
+
+    /// The effective choices now.
+    pub fn grants(&self) -> &[(String, bool)] {
+        &self.grants
+    }
+
+    /// The consent id, once there is one.
+    pub fn consent_id(&self) -> Option<&str> {
+        self.record.as_ref().map(|r| r.consent_id.as_str())
+    }
+
+    /// Feeds one input; returns what the web edge must do.
+    ///
+    /// ```
+    /// use consent_banner::core::{config::Config, event::Surface, machine::*, policy::Stored};
+    /// # let cfg = Config::parse(r#"{"siteId":"d","categories":[{"id":"essential","required":true},{"id":"analytics"}],"texts":{"en":{"title":"t","description":"d","acceptAll":"a","rejectAll":"r","customize":"c","save":"s","preferencesTitle":"p","categories":{"essential":{"title":"e","description":"e"},"analytics":{"title":"a","description":"a"}}}}}"#).unwrap();
+    /// let env = Env { now_ms: 1_700_000_000_000, random: [7; 32] };
+    /// let mut m = Machine::new(&cfg);
+    /// let fx = m.step(&cfg, Input::Start { stored: Stored::Missing, gpc: false }, env);
+    /// assert_eq!(fx.view, Some(View::Banner));
+    /// let fx = m.step(&cfg, Input::AcceptAll(Surface::FirstLayer), env);
+    /// assert_eq!(fx.view, Some(View::Hidden));
+    /// assert_eq!(fx.changed, vec!["analytics"]);
+    /// assert!(matches!(fx.persist, Some(Persist::Write(_))));
+    /// ```
+    pub fn step(&mut self, config: &Config, input: Input, env: Env) -> Effects {
+        match input {
+            Input::Start { stored, gpc } => {
+                self.gpc = gpc;
+                self.load(config, stored, env, true)
+            }
+            Input::External(stored) => self.load(config, stored, env, false),
+            Input::AcceptAll(surface) => {
+                let all = config.categories.iter().map(|c| c.id.clone()).collect();
+                self.decide(config, all, Action::AcceptAll, surface, env)
+            }
+            Input::RejectAll(surface) => self.decide(config, Vec::new(), Action::RejectAll, surface, env),
+            Input::Choose(granted, surface) => self.decide(config, granted, Action::Custom, surface, env),
+            Input::ShowBanner => self.show(View::Banner),
+            Input::ShowPreferences => self.show(View::Preferences),
+            Input::ClosePreferences => {
+                // Closing grants nothing: back to the banner while undecided, else out of the way.
+                let to = if self.is_settled(config) { View::Hidden } else { View::Banner };
+                self.show(to)
+            }
+            Input::Reset => {
+                let before = std::mem::replace(&mut self.grants, effective(config, None));
+                self.record = None;
+                self.prior_id = None;
+                self.gpc_honoured = false;
+                let mut fx = self.diff(&before);
+                fx.persist = Some(Persist::Clear);
+                fx.view = Some(self.set_view(View::Banner));
+                fx
+            }
+        }
+    }
+
+    fn show(&mut self, view: View) -> Effects {
+        Effects { view: Some(self.set_view(view)), ..Effects::default() }
+    }
+
+    fn set_view(&mut self, view: View) -> View {
+        self.view = view;
+        view
+    }
+
+    /// Whether a current record decides every category of this site.
+    pub fn is_settled(&self, config: &Config) -> bool {
+        self.record
+            .as_ref()
+            .is_some_and(|r| config.categories.iter().all(|c| c.required || r.choice(&c.id).is_some()))
+    }
+
+    fn diff(&self, before: &[(String, bool)]) -> Effects {
+        Effects {
+            grants: Some(self.grants.clone()),
+            changed: gate::changed(before, &self.grants),
+            withdrawn: gate::withdrawn(before, &self.grants),
+            ..Effects::default()
+        }
+    }
+
+    fn load(&mut self, config: &Config, stored: Stored, env: Env, starting: bool) -> Effects {
+        let before = self.grants.clone();
+        self.prior_id = match &stored {
+            Stored::Expired(r) | Stored::RevisionChanged(r) => Some(r.consent_id.clone()),
+            _ => None,
+        };
+        self.record = stored.current().cloned();
+        self.gpc_honoured = self.record.as_ref().is_some_and(|r| r.under_gpc && self.gpc_off_in(config, r));
+        self.grants = effective(config, self.record.as_ref());
+        let mut report = None;
+        let mut persist = None;
+        if self.gpc && starting {
+            if let Some(r) = self.apply_gpc(config, env) {
+                persist = Some(Persist::Write(r.clone()));
+                report = Some(self.report(&r, Action::Gpc, Surface::Signal, env));
+            }
+        }
+        let mut fx = self.diff(&before);
+        fx.persist = persist;
+        fx.report = report;
+        let view = if self.is_settled(config) {
+            // Another tab's decision closes our banner, but leaves an open preferences dialog alone.
+            if self.view == View::Preferences && !starting { View::Preferences } else { View::Hidden }
+        } else if self.view == View::Preferences {
+            View::Preferences
+        } else {
+            View::Banner
+        };
+        fx.view = Some(self.set_view(view));
+        fx
+    }
+
+    fn gpc_off_in(&self, config: &Config, r: &Record) -> bool {
+        config.gpc_categories.iter().any(|c| r.choice(c) == Some(false))
+    }
+
+    /// Global Privacy Control turns its categories off before any interaction, unless the visitor
+    /// opted in explicitly while sending the signal. Returns the record to store when it changed
+    /// something.
+    fn apply_gpc(&mut self, config: &Config, env: Env) -> Option<Record> {
+        if config.gpc_categories.is_empty() {
+            return None;
+        }
+        let now = env.now_ms.div_euclid(1000);
+        let mut r = match self.record.take() {
+            Some(r) if r.under_gpc => {
+                self.gpc_honoured = self.gpc_off_in(config, &r);
+                self.record = Some(r);
+                return None;
+            }
+            Some(r) => r,
+            None => Record {
+                consent_id: self.prior_id.take().unwrap_or_else(|| new_consent_id(&env)),
+                revision: config.revision,
+                first_decision: now,
+                last_decision: now,
+                choices: Vec::new(),
+                under_gpc: true,
+            },
+        };
+        let turn_off: Vec<(String, bool)> =
+            config.gpc_categories.iter().filter(|c| r.choice(c) != Some(false)).map(|c| (c.clone(), false)).collect();
+        self.gpc_honoured = true;
+        if turn_off.is_empty() && r.under_gpc {
+            self.record = Some(r);
+            return None;
+        }
+        r.apply(&turn_off);
+        r.under_gpc = true;
+        r.last_decision = now.max(r.last_decision);
+        self.record = Some(r.clone());
+        self.grants = effective(config, self.record.as_ref());
+        Some(r)
+    }
+
+    fn decide(&mut self, config: &Config, granted: Vec<String>, action: Action, surface: Surface, env: Env) -> Effects {
+        let now = env.now_ms.div_euclid(1000);
+        let choices: Vec<(String, bool)> =
+            config.categories.iter().map(|c| (c.id.clone(), c.required || granted.contains(&c.id))).collect();
+        let mut record = match self.record.take() {
+            Some(r) => r,
+            None => Record {
+                consent_id: self.prior_id.take().unwrap_or_else(|| new_consent_id(&env)),
+                revision: config.revision,
+                first_decision: now,
+                last_decision: now,
+                choices: Vec::new(),
+                under_gpc: false,
+            },
+        };
+        record.apply(&choices);
+        record.revision = config.revision;
+        record.last_decision = now.max(record.first_decision);
+        record.under_gpc = self.gpc;
+        self.gpc_honoured = self.gpc && self.gpc_off_in(config, &record);
+        self.record = Some(record.clone());
+        let before = std::mem::replace(&mut self.grants, effective(config, Some(&record)));
+        let mut fx = self.diff(&before);
+        let action = if fx.withdrawn.is_empty() { action } else { Action::Withdraw };
+        fx.report = Some(self.report(&record, action, surface, env));
+        fx.persist = Some(Persist::Write(record));
+        fx.view = Some(self.set_view(View::Hidden));
+        fx
+    }
+
+    fn report(&self, r: &Record, action: Action, surface: Surface, env: Env) -> Report {
+        let mut event = [0u8; 16];
+        event.copy_from_slice(&env.random[16..]);
+        Report {
+            event_id: ids::uuid_v4(&event),
+            consent_id: r.consent_id.clone(),
+            action,
+            surface,
+            choices: self.grants.clone(),
+        }
+    }
+}
+
+fn new_consent_id(env: &Env) -> String {
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&env.random[..16]);
+    ids::consent_id(&id)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# scripts/setup.sh — installs the build/test toolchain (wasm target, wasm-bindgen-cli, wasm-opt, browser, npm deps); idempotent.
+#
+# Usage: scripts/setup.sh [--browser] [--size]
+#   (no flag)  rustup wasm32 target, wasm-bindgen-cli (version from Cargo.lock), wasm-opt (npm binaryen)
+#   --size     also brotli (apt), needed by `make size` / bench/size.sh
+#   --browser  also chromium + chromium-driver + brotli (apt), and `npm ci` in tests/e2e/ and bench/
+# Prints one line per thing it installs; a second run with everything present installs nothing.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH="$HOME/.cargo/bin:$PATH"
+
+BINARYEN_VERSION="${BINARYEN_VERSION:-132.0.0}"
+WASM_OPT="$ROOT/tools/binaryen/node_modules/.bin/wasm-opt"
+
+want_browser=0
+want_size=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    --size) want_size=1 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "setup: unknown argument: $arg (expected --browser and/or --size)" >&2; exit 2 ;;
+  esac
+done
+
+installed=0
+say()  { echo "setup: $*"; }
+die()  { echo "setup: ERROR: $*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is not on PATH; $2"; }
+
+need cargo  "install Rust with rustup (https://rustup.rs)"
+need rustup "install Rust with rustup (https://rustup.rs)"
+
+# --- wasm32 target -----------------------------------------------------------------------------
+if ! rustup target list --installed | grep -qx 'wasm32-unknown-unknown'; then
+  say "installing rustup target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown || die "rustup target add wasm32-unknown-unknown failed"
+  installed=1
+fi
+
+# --- wasm-bindgen-cli, exactly the version the crate links against -----------------------------
+wb_version=""
+if [[ -f Cargo.lock ]]; then
+  # [[package]] blocks: name line followed by version line.
+  wb_version=$(awk '
+    /^\[\[package\]\]/ { name = "" }
+    /^name = /         { name = $3 }
+    /^version = / && name == "\"wasm-bindgen\"" { gsub(/"/, "", $3); print $3; exit }
+  ' Cargo.lock)
+fi
+if [[ -z "$wb_version" ]]; then
+  # Fallback: the `=X.Y.Z` pin in Cargo.toml (plain or table form).
+  wb_version=$(sed -nE 's/^[[:space:]]*wasm-bindgen[[:space:]]*=[^"]*"=([0-9][^"]*)".*/\1/p' Cargo.toml | head -n1)
+fi
+[[ -n "$wb_version" ]] || die "cannot find the wasm-bindgen version (no wasm-bindgen package in Cargo.lock, no '=X' pin in Cargo.toml)"
+
+have_wb=""
+if command -v wasm-bindgen >/dev/null 2>&1; then
+  have_wb=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
+fi
+if [[ "$have_wb" != "$wb_version" ]] || ! command -v wasm-bindgen-test-runner >/dev/null 2>&1; then
+  say "installing wasm-bindgen-cli $wb_version (found: ${have_wb:-none}); takes 2-3 minutes"
+  # No --locked: the CLI's own lockfile pins a crate version the registry mirror may lack.
+  cargo install wasm-bindgen-cli --version "$wb_version" --force \
+    || die "cargo install wasm-bindgen-cli --version $wb_version failed"
+  installed=1
+fi
+
+# --- wasm-opt (binaryen from npm: current, and a 3 s install) -----------------------------------
+have_binaryen=""
+if [[ -x "$WASM_OPT" && -f tools/binaryen/node_modules/binaryen/package.json ]]; then
+  have_binaryen=$(node -p 'require("./tools/binaryen/node_modules/binaryen/package.json").version' 2>/dev/null || true)
+fi
+if [[ "$have_binaryen" != "$BINARYEN_VERSION" ]]; then
+  need npm "install Node.js 20 + npm"
+  say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION) into tools/binaryen"
+  mkdir -p tools/binaryen
+  npm install --prefix tools/binaryen --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION" \
+    || die "npm install binaryen@$BINARYEN_VERSION failed (check 'npm view binaryen version')"
+  [[ -x "$WASM_OPT" ]] || die "binaryen installed but $WASM_OPT is missing"
+  installed=1
+fi
+
+# --- apt packages: chromium + chromedriver (--browser), brotli (--browser or --size) -------------
+apt_pkgs=()
+if (( want_browser )); then
+  [[ -x /usr/bin/chromium ]]     || apt_pkgs+=(chromium)
+  [[ -x /usr/bin/chromedriver ]] || apt_pkgs+=(chromium-driver)
+fi
+if (( want_browser || want_size )); then
+  command -v brotli >/dev/null 2>&1 || apt_pkgs+=(brotli)
+fi
+if (( ${#apt_pkgs[@]} )); then
+  say "installing apt packages: ${apt_pkgs[*]}"
+  SUDO=""
+  if (( EUID != 0 )); then
+    command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to apt-get install ${apt_pkgs[*]}"
+    SUDO="sudo"
+  fi
+  APT=($SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300)
+  "${APT[@]}" update -q || die "apt-get update failed"
+  if ! "${APT[@]}" install -y -q --no-install-recommends "${apt_pkgs[@]}"; then
+    say "apt-get install failed; running apt-get --fix-broken install and retrying"
+    "${APT[@]}" -y --fix-broken install || true
+    "${APT[@]}" install -y -q --no-install-recommends "${apt_pkgs[@]}" \
+      || die "apt-get install ${apt_pkgs[*]} failed"
+  fi
+  installed=1
+fi
+
+# --- npm dependencies of the browser tiers ------------------------------------------------------
+# Install when node_modules is missing or older than package.json / package-lock.json.
+npm_deps() {
+  local dir=$1
+  [[ -f "$dir/package.json" ]] || return 0
+  local stale=0
+  if [[ ! -d "$dir/node_modules" ]]; then
+    stale=1
+  elif [[ "$dir/package.json" -nt "$dir/node_modules" ]]; then
+    stale=1
+  elif [[ -f "$dir/package-lock.json" && "$dir/package-lock.json" -nt "$dir/node_modules" ]]; then
+    stale=1
+  fi
+  (( stale )) || return 0
+  need npm "install Node.js 20 + npm"
+  if [[ -f "$dir/package-lock.json" ]]; then
+    say "installing npm dependencies in $dir (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in $dir failed"
+  else
+    say "installing npm dependencies in $dir (npm install; no package-lock.json — commit one)"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error) || die "npm install in $dir failed"
+  fi
+  touch "$dir/node_modules"   # npm does not always bump the directory's mtime
+  installed=1
+}
+if (( want_browser )); then
+  npm_deps tests/e2e
+  npm_deps bench
+fi
+
+if (( installed )); then
+  say "done"
+else
+  say "everything present (wasm-bindgen $wb_version, binaryen $BINARYEN_VERSION)"
+fi

@@ -47,7 +47,10 @@ mv "$WASM_OUT.opt" "$WASM_OUT"
 
 step "copy bootstrap www/consent.js → $OUT/consent.js"
 [[ -f www/consent.js ]] || fail "www/consent.js (the bootstrap source) is missing"
-cp www/consent.js "$OUT/consent.js" || fail "cannot copy www/consent.js"
+# The build hash (wasm + glue) goes into the bootstrap: with the config it makes the banner version
+# every reported event carries, so each record can be tied to the exact code that was shown.
+BUILD_HASH=$(cat "$WASM_OUT" "$OUT/consent_banner.js" | sha256sum | cut -c1-32)
+sed "s/__BUILD__/$BUILD_HASH/" www/consent.js >"$OUT/consent.js" || fail "cannot copy www/consent.js"
 if [[ -f www/consent.d.ts ]]; then
   cp www/consent.d.ts "$OUT/consent.d.ts" || fail "cannot copy www/consent.d.ts"
 fi

@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod ids;
 pub mod json;
 pub mod machine;
+pub mod outbox;
 pub mod policy;
 pub mod record;
 pub mod sha256;

@@ -1,0 +1,72 @@
+//! The JavaScript API: the only `#[wasm_bindgen]` exports. The bootstrap (`consent.js`) wires
+//! these onto `window.consent` once the module is ready and replays calls queued before that.
+
+use crate::core::event::Surface;
+use crate::core::machine::Input;
+use crate::web::{app, dom};
+use wasm_bindgen::prelude::*;
+
+/// Starts the banner. `config` is the config JSON text; `build` the build's hash (part of the
+/// banner version reported with each event). Returns false when the config is invalid (one
+/// console error names the field; nothing is shown or activated).
+#[wasm_bindgen]
+pub fn start(config: &str, build: &str) -> bool {
+    app::start(config, build)
+}
+
+/// Whether `category` is granted now.
+#[wasm_bindgen]
+pub fn accepted(category: &str) -> bool {
+    app::with(|a| a.grants().iter().any(|(c, g)| c == category && *g)).unwrap_or(false)
+}
+
+/// Every granted category, essential included.
+#[wasm_bindgen(js_name = acceptedCategories)]
+pub fn accepted_categories() -> js_sys::Array {
+    let grants = app::with(|a| a.grants()).unwrap_or_default();
+    dom::str_array(grants.iter().filter(|(_, g)| *g).map(|(c, _)| c.as_str()))
+}
+
+#[wasm_bindgen(js_name = acceptAll)]
+pub fn accept_all() {
+    app::dispatch(Input::AcceptAll(Surface::Api));
+}
+
+#[wasm_bindgen(js_name = rejectAll)]
+pub fn reject_all() {
+    app::dispatch(Input::RejectAll(Surface::Api));
+}
+
+/// Grants exactly `categories` (the others are refused). Unknown names are ignored with a warning.
+#[wasm_bindgen]
+pub fn accept(categories: Vec<String>) -> Result<(), JsError> {
+    let known = app::with(|a| categories.iter().all(|c| a.config.category(c).is_some())).unwrap_or(true);
+    if !known {
+        dom::warn("consent.accept: unknown categories were ignored.");
+    }
+    app::dispatch(Input::Choose(categories, Surface::Api));
+    Ok(())
+}
+
+/// Shows the first layer again.
+#[wasm_bindgen]
+pub fn show() {
+    app::dispatch(Input::ShowBanner);
+}
+
+#[wasm_bindgen(js_name = showPreferences)]
+pub fn show_preferences() {
+    app::dispatch(Input::ShowPreferences);
+}
+
+/// Forgets the decision: storage cleared, optional categories withdrawn, banner shown.
+#[wasm_bindgen]
+pub fn reset() {
+    app::dispatch(Input::Reset);
+}
+
+/// The visitor's pseudonymous consent id, once a decision exists; `null` before.
+#[wasm_bindgen(js_name = consentId)]
+pub fn consent_id() -> JsValue {
+    app::with(|a| a.consent_id()).flatten().map_or(JsValue::NULL, |id| JsValue::from_str(&id))
+}

@@ -1,0 +1,262 @@
+//! The running banner on one page: owns the config, the state machine and every browser-facing
+//! part, feeds inputs to the machine and carries out the effects it returns, in order.
+
+use super::dom::{self, Listener};
+use super::render::{Scene, Ui, UiAction};
+use super::report::Reporter;
+use super::scripts::Gate;
+use super::storage::{self, Store};
+use crate::core::config::Config;
+use crate::core::event::ConsentEvent;
+use crate::core::machine::{Effects, Env, Input, Machine, Persist};
+use crate::core::policy::{evaluate, Stored};
+use crate::core::{codec, gate, gcm, i18n, sha256};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+
+thread_local! {
+    static APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
+}
+
+/// One banner per page.
+pub struct App {
+    pub config: Config,
+    lang: String,
+    banner_version: String,
+    machine: RefCell<Machine>,
+    store: Store,
+    ui: Option<Ui>,
+    gate: Gate,
+    reporter: Option<Reporter>,
+    _listeners: Vec<Listener>,
+}
+
+/// Runs `f` on the page's banner, if it started. The thread-local is released before `f` runs,
+/// so callbacks that re-enter (a gated script calling the API) are safe.
+pub fn with<R>(f: impl FnOnce(&App) -> R) -> Option<R> {
+    let app = APP.with(|a| a.borrow().clone())?;
+    Some(f(&app))
+}
+
+fn env() -> Env {
+    Env { now_ms: dom::now_ms(), random: dom::random::<32>() }
+}
+
+/// Feeds one input to the banner and carries out the effects.
+pub fn dispatch(input: Input) {
+    with(|app| app.step(input));
+}
+
+/// Starts the banner from config text. Returns false (after one `console.error` naming the
+/// field) when the config is invalid: then nothing is shown and nothing is activated.
+pub fn start(config_text: &str, build_hash: &str) -> bool {
+    if APP.with(|a| a.borrow().is_some()) {
+        return true;
+    }
+    let config = match Config::parse(config_text) {
+        Ok(c) => c,
+        Err(e) => {
+            let mut msg = e.to_string();
+            msg.push_str(" — the banner is not shown and no optional script runs.");
+            dom::error(&msg);
+            return false;
+        }
+    };
+    let doc = dom::document();
+    let html_lang = doc.as_ref().and_then(|d| d.document_element()).and_then(|e| dom::attr(&e, "lang"));
+    let browser: Vec<String> = dom::window()
+        .map(|w| w.navigator().languages().iter().filter_map(|l| l.as_string()).collect())
+        .unwrap_or_default();
+    let browser_refs: Vec<&str> = browser.iter().map(String::as_str).collect();
+    let lang = i18n::choose(&config, html_lang.as_deref(), &browser_refs).to_string();
+
+    let mut seed = String::from(build_hash);
+    seed.push('\n');
+    seed.push_str(config_text);
+    let banner_version = sha256::hex(&sha256::digest(seed.as_bytes())[..16]);
+
+    let ui = Ui::build(&config, &lang, |action| {
+        let input = match action {
+            UiAction::AcceptAll(s) => Input::AcceptAll(s),
+            UiAction::RejectAll(s) => Input::RejectAll(s),
+            UiAction::Save(granted) => Input::Choose(granted, crate::core::event::Surface::Preferences),
+            UiAction::OpenPreferences => {
+                with(|app| app.ui.as_ref().map(Ui::remember_opener));
+                Input::ShowPreferences
+            }
+            UiAction::ClosePreferences => Input::ClosePreferences,
+        };
+        dispatch(input);
+    });
+    let gate = Gate::new(
+        || {
+            with(|app| app.gate.loaded());
+        },
+        || {
+            with(|app| app.gate.apply(app.machine.borrow().grants()));
+        },
+    );
+    let reporter = config.endpoint.clone().map(|url| {
+        Reporter::new(
+            url,
+            |id, status, retry| {
+                with(|app| app.reporter.as_ref().map(|r| r.settle(&id, status, retry)));
+            },
+            |hidden| {
+                with(|app| app.reporter.as_ref().map(|r| r.on_visibility(hidden)));
+            },
+        )
+    });
+    let mut listeners = Vec::new();
+    if let Some(w) = dom::window() {
+        // Another tab changed the record: apply it without a reload.
+        listeners.push(Listener::new(&w, "storage", |ev| {
+            let key = ev.dyn_ref::<web_sys::StorageEvent>().and_then(|s| s.key());
+            with(|app| {
+                if key.as_deref().map_or(true, |k| k == app.store.key()) {
+                    app.step(Input::External(app.stored()));
+                }
+            });
+        }));
+        // Restored from the back-forward cache: storage may have changed meanwhile.
+        listeners.push(Listener::new(&w, "pageshow", |ev| {
+            if ev.dyn_ref::<web_sys::PageTransitionEvent>().is_some_and(|p| p.persisted()) {
+                with(|app| app.step(Input::External(app.stored())));
+            }
+        }));
+    }
+
+    let store = Store::new(config.cookie.clone());
+    let gpc = dom::window().is_some_and(|w| dom::prop(&w.navigator(), "globalPrivacyControl") == JsValue::TRUE);
+    let app = Rc::new(App {
+        machine: RefCell::new(Machine::new(&config)),
+        config,
+        lang,
+        banner_version,
+        store,
+        ui,
+        gate,
+        reporter,
+        _listeners: listeners,
+    });
+    APP.with(|a| *a.borrow_mut() = Some(app.clone()));
+    let stored = app.stored();
+    app.step(Input::Start { stored, gpc });
+    dom::emit("consent:ready", &app.detail(None));
+    if let Some(r) = &app.reporter {
+        r.flush();
+    }
+    true
+}
+
+impl App {
+    fn stored(&self) -> Stored {
+        evaluate(self.store.read().as_deref(), &self.config, dom::now_ms().div_euclid(1000))
+    }
+
+    /// The effective choices now.
+    pub fn grants(&self) -> Vec<(String, bool)> {
+        self.machine.borrow().grants().to_vec()
+    }
+
+    pub fn consent_id(&self) -> Option<String> {
+        self.machine.borrow().consent_id().map(String::from)
+    }
+
+    /// Feeds an input and carries out its effects. The machine is borrowed only while it steps.
+    pub fn step(&self, input: Input) {
+        let starting = matches!(input, Input::Start { .. });
+        let fx = self.machine.borrow_mut().step(&self.config, input, env());
+        self.run(fx, starting);
+    }
+
+    fn run(&self, fx: Effects, starting: bool) {
+        match &fx.persist {
+            Some(Persist::Write(r)) => self.store.write(&codec::encode(r), self.config.lifetime_secs()),
+            Some(Persist::Clear) => self.store.clear(),
+            None => {}
+        }
+        if let Some(grants) = &fx.grants {
+            if !fx.withdrawn.is_empty() {
+                self.clear_cookies(&fx.withdrawn);
+            }
+            self.consent_mode_update(grants);
+            self.gate.apply(grants);
+            if !starting && !fx.changed.is_empty() {
+                dom::emit("consent:change", &self.detail(Some(&fx.changed)));
+            }
+        }
+        if let (Some(_), Some(ui)) = (fx.view, &self.ui) {
+            let m = self.machine.borrow();
+            ui.show(&Scene {
+                view: m.view,
+                grants: m.grants(),
+                consent_id: m.consent_id(),
+                gpc_honoured: m.gpc_honoured,
+                settled: m.is_settled(&self.config),
+            });
+        }
+        if let (Some(rep), Some(reporter)) = (fx.report, &self.reporter) {
+            let page = dom::window()
+                .and_then(|w| {
+                    let l = w.location();
+                    let mut p = l.origin().ok()?;
+                    p.push_str(&l.pathname().ok()?);
+                    Some(p)
+                })
+                .unwrap_or_default();
+            let event = ConsentEvent {
+                event_id: rep.event_id,
+                consent_id: rep.consent_id,
+                site_id: self.config.site_id.clone(),
+                action: rep.action,
+                choices: rep.choices,
+                surface: rep.surface,
+                revision: self.config.revision,
+                banner_version: self.banner_version.clone(),
+                language: self.lang.clone(),
+                page,
+                client_ts: dom::now_ms(),
+                gpc: self.machine.borrow().gpc,
+            };
+            reporter.submit(event.event_id.clone(), event.to_json());
+        }
+    }
+
+    fn clear_cookies(&self, withdrawn: &[String]) {
+        let header = storage::cookie_header().unwrap_or_default();
+        let present = gate::cookie_names(&header);
+        for name in gate::cookies_to_clear(&self.config, withdrawn, &present) {
+            self.store.delete_cookie(&name);
+        }
+    }
+
+    fn consent_mode_update(&self, grants: &[(String, bool)]) {
+        if !self.config.consent_mode.enabled {
+            return;
+        }
+        let Some(w) = dom::window() else { return };
+        let Ok(gtag) = dom::prop(&w, "gtag").dyn_into::<js_sys::Function>() else { return };
+        let state = js_sys::Object::new();
+        for (signal, granted) in gcm::update(&self.config, grants) {
+            dom::set_prop(&state, signal, &JsValue::from_str(if granted { "granted" } else { "denied" }));
+        }
+        let _ = gtag.call3(&w, &JsValue::from_str("consent"), &JsValue::from_str("update"), &state);
+    }
+
+    /// `{categories, consentId, decided}` for `consent:ready`, or `{categories, changed,
+    /// consentId}` for `consent:change`.
+    fn detail(&self, changed: Option<&[String]>) -> JsValue {
+        let m = self.machine.borrow();
+        let d = js_sys::Object::new();
+        let granted = m.grants().iter().filter(|(_, g)| *g).map(|(c, _)| c.as_str());
+        dom::set_prop(&d, "categories", &dom::str_array(granted));
+        dom::set_prop(&d, "consentId", &m.consent_id().map_or(JsValue::NULL, JsValue::from_str));
+        match changed {
+            Some(c) => dom::set_prop(&d, "changed", &dom::str_array(c.iter().map(String::as_str))),
+            None => dom::set_prop(&d, "decided", &JsValue::from_bool(m.is_settled(&self.config))),
+        }
+        d.into()
+    }
+}

@@ -1,0 +1,243 @@
+//! The banner's DOM: first layer, preferences dialog and re-open button in an open shadow root
+//! with a constructable stylesheet. Texts go in as text nodes; focus and keyboard follow the
+//! WAI-ARIA dialog pattern. Renders what the machine decided; decides nothing.
+
+use super::dom::{self, Listener};
+use crate::core::config::Config;
+use crate::core::event::Surface;
+use crate::core::i18n;
+use crate::core::machine::View;
+use std::cell::RefCell;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlInputElement, KeyboardEvent, ShadowRoot, ShadowRootInit, ShadowRootMode};
+
+const CSS: &str = include_str!("banner.css");
+pub const HOST_ID: &str = "pc-host";
+
+/// What the visitor did in the banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UiAction {
+    AcceptAll(Surface),
+    RejectAll(Surface),
+    /// Save the switches: these optional categories are on.
+    Save(Vec<String>),
+    OpenPreferences,
+    ClosePreferences,
+}
+
+/// What to show; a snapshot of the machine.
+pub struct Scene<'a> {
+    pub view: View,
+    pub grants: &'a [(String, bool)],
+    pub consent_id: Option<&'a str>,
+    pub gpc_honoured: bool,
+    /// A decision exists, so the re-open control belongs on screen.
+    pub settled: bool,
+}
+
+/// The rendered banner. Dropping it removes its listeners and its host element.
+pub struct Ui {
+    host: Element,
+    root: ShadowRoot,
+    layer: Element,
+    backdrop: Element,
+    dialog: Element,
+    switches: Vec<(String, HtmlInputElement)>,
+    reopen: Option<Element>,
+    consent_id: Element,
+    gpc_notice: Element,
+    opener: RefCell<Option<Element>>,
+    view: RefCell<View>,
+    _listeners: Vec<Listener>,
+}
+
+fn surface_of(el: &Element) -> Surface {
+    if el.closest(".prefs").ok().flatten().is_some() {
+        Surface::Preferences
+    } else {
+        Surface::FirstLayer
+    }
+}
+
+impl Ui {
+    /// Builds the banner (hidden) at the start of `<body>`, so keyboard users meet it first.
+    /// `on_action` receives every visitor action.
+    pub fn build(config: &Config, lang: &str, on_action: impl Fn(UiAction) + Clone + 'static) -> Option<Ui> {
+        let doc = dom::document()?;
+        let body = doc.body()?;
+        let host = dom::create(&doc, "div")?;
+        dom::set_attr(&host, "id", HOST_ID);
+        let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)).ok()?;
+        if let Ok(sheet) = web_sys::CssStyleSheet::new() {
+            let _ = sheet.replace_sync(CSS);
+            root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+        }
+        let t = config.texts_for(lang);
+        let dir = if i18n::is_rtl(lang) { "rtl" } else { "ltr" };
+        let r: &web_sys::Node = &root;
+
+        // First layer: a labelled region, reachable by keyboard, not modal.
+        let layer = dom::child(&doc, r, "section", &[("class", "layer"), ("role", "region"), ("aria-labelledby", "pc-t"), ("lang", lang), ("dir", dir), ("hidden", "")], None)?;
+        dom::child(&doc, &layer, "h2", &[("id", "pc-t")], Some(&t.title))?;
+        let p = dom::child(&doc, &layer, "p", &[("id", "pc-d")], Some(&t.description))?;
+        if let Some(url) = &config.privacy_policy_url {
+            dom::append(&p, &doc.create_text_node(" "));
+            dom::child(&doc, &p, "a", &[("href", url)], Some(&t.policy_link))?;
+        }
+        let row = dom::child(&doc, &layer, "div", &[("class", "row")], None)?;
+        dom::child(&doc, &row, "button", &[("type", "button"), ("class", "btn"), ("data-action", "accept-all")], Some(&t.accept_all))?;
+        dom::child(&doc, &row, "button", &[("type", "button"), ("class", "btn"), ("data-action", "reject-all")], Some(&t.reject_all))?;
+        dom::child(&doc, &row, "button", &[("type", "button"), ("class", "alt"), ("data-action", "customize")], Some(&t.customize))?;
+
+        // Preferences: a modal dialog.
+        let backdrop = dom::child(&doc, r, "div", &[("class", "backdrop"), ("hidden", "")], None)?;
+        let dialog = dom::child(&doc, &backdrop, "div", &[("class", "prefs"), ("role", "dialog"), ("aria-modal", "true"), ("aria-labelledby", "pc-pt"), ("tabindex", "-1"), ("lang", lang), ("dir", dir)], None)?;
+        dom::child(&doc, &dialog, "h2", &[("id", "pc-pt")], Some(&t.preferences_title))?;
+        let gpc_notice = dom::child(&doc, &dialog, "p", &[("class", "note"), ("data-gpc-notice", ""), ("role", "status"), ("hidden", "")], Some(&t.gpc_notice))?;
+        let mut switches = Vec::new();
+        for (i, (cat, text)) in config.categories.iter().zip(&t.categories).enumerate() {
+            let mut desc_id = String::from("pc-c");
+            crate::core::json::write_int(&mut desc_id, i as i64);
+            let wrap = dom::child(&doc, &dialog, "div", &[("class", "cat")], None)?;
+            let label = dom::child(&doc, &wrap, "label", &[], None)?;
+            dom::child(&doc, &label, "span", &[], Some(&text.title))?;
+            let input = dom::child(&doc, &label, "input", &[("type", "checkbox"), ("role", "switch"), ("data-category", &cat.id), ("aria-describedby", &desc_id)], None)?;
+            if cat.required {
+                dom::flag(&input, "checked", true);
+                dom::flag(&input, "disabled", true);
+            }
+            dom::child(&doc, &wrap, "p", &[("id", &desc_id)], Some(&text.description))?;
+            switches.push((cat.id.clone(), input.dyn_into::<HtmlInputElement>().ok()?));
+        }
+        let cid = dom::child(&doc, &dialog, "p", &[("class", "cid")], Some(&t.consent_id_label))?;
+        dom::append(&cid, &doc.create_text_node(": "));
+        let consent_id = dom::child(&doc, &cid, "code", &[("data-consent-id", "")], None)?;
+        let row = dom::child(&doc, &dialog, "div", &[("class", "row")], None)?;
+        dom::child(&doc, &row, "button", &[("type", "button"), ("class", "btn"), ("data-action", "accept-all")], Some(&t.accept_all))?;
+        dom::child(&doc, &row, "button", &[("type", "button"), ("class", "btn"), ("data-action", "reject-all")], Some(&t.reject_all))?;
+        dom::child(&doc, &row, "button", &[("type", "button"), ("class", "alt"), ("data-action", "save")], Some(&t.save))?;
+        dom::child(&doc, &dialog, "button", &[("type", "button"), ("class", "x"), ("data-action", "close"), ("aria-label", &t.close)], Some("×"))?;
+
+        let reopen = if config.reopen_button {
+            dom::child(&doc, r, "button", &[("type", "button"), ("class", "reopen"), ("data-action", "reopen"), ("lang", lang), ("dir", dir), ("hidden", "")], Some(&t.reopen))
+        } else {
+            None
+        };
+
+        let _ = body.prepend_with_node_1(&host);
+
+        let switch_ids: Vec<(String, HtmlInputElement)> = switches.clone();
+        let act = on_action.clone();
+        let click = Listener::new(&root, "click", move |ev| {
+            let Some(button) = dom::closest(&ev, "[data-action]") else { return };
+            let action = match dom::attr(&button, "data-action").as_deref() {
+                Some("accept-all") => UiAction::AcceptAll(surface_of(&button)),
+                Some("reject-all") => UiAction::RejectAll(surface_of(&button)),
+                Some("customize") | Some("reopen") => UiAction::OpenPreferences,
+                Some("close") => UiAction::ClosePreferences,
+                Some("save") => UiAction::Save(
+                    switch_ids.iter().filter(|(_, input)| input.checked()).map(|(id, _)| id.clone()).collect(),
+                ),
+                _ => return,
+            };
+            act(action);
+        });
+        let act = on_action.clone();
+        let open_links = Listener::new(&doc, "click", move |ev| {
+            if dom::closest(&ev, "[data-consent-open]").is_some() {
+                ev.prevent_default();
+                act(UiAction::OpenPreferences);
+            }
+        });
+        let dialog_for_keys = dialog.clone();
+        let root_for_keys = root.clone();
+        let keys = Listener::new(&root, "keydown", move |ev| {
+            let Some(k) = ev.dyn_ref::<KeyboardEvent>() else { return };
+            if dialog_for_keys.closest("[hidden]").ok().flatten().is_some() {
+                return;
+            }
+            match k.key().as_str() {
+                "Escape" => {
+                    ev.prevent_default();
+                    on_action(UiAction::ClosePreferences);
+                }
+                "Tab" => trap_tab(&dialog_for_keys, &root_for_keys, k),
+                _ => {}
+            }
+        });
+
+        Some(Ui {
+            host,
+            root,
+            layer,
+            backdrop,
+            dialog,
+            switches,
+            reopen,
+            consent_id,
+            gpc_notice,
+            opener: RefCell::new(None),
+            view: RefCell::new(View::Hidden),
+            _listeners: vec![click, open_links, keys],
+        })
+    }
+
+    /// Shows `scene`, moving focus as the dialog pattern asks.
+    pub fn show(&self, scene: &Scene) {
+        let was = self.view.replace(scene.view);
+        dom::flag(&self.layer, "hidden", scene.view != View::Banner);
+        dom::flag(&self.backdrop, "hidden", scene.view != View::Preferences);
+        if let Some(r) = &self.reopen {
+            dom::flag(r, "hidden", !(scene.view == View::Hidden && scene.settled));
+        }
+        dom::flag(&self.gpc_notice, "hidden", !scene.gpc_honoured);
+        dom::text(&self.consent_id, scene.consent_id.unwrap_or("—"));
+        if scene.view == View::Preferences && was != View::Preferences {
+            for (id, input) in &self.switches {
+                let on = scene.grants.iter().any(|(c, g)| c == id && *g);
+                input.set_checked(on);
+            }
+            dom::focus(&self.dialog);
+        }
+        if was == View::Preferences && scene.view != View::Preferences {
+            if let Some(opener) = self.opener.take() {
+                let visible = opener.is_connected() && opener.closest("[hidden]").ok().flatten().is_none();
+                if visible {
+                    dom::focus(&opener);
+                } else if scene.view == View::Hidden {
+                    if let Some(r) = self.reopen.as_ref().filter(|_| scene.settled) {
+                        dom::focus(r);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Remembers what had focus, to give it back when the dialog closes.
+    pub fn remember_opener(&self) {
+        let inner = self.root.active_element();
+        let outer = dom::document().and_then(|d| d.active_element()).filter(|e| *e != self.host);
+        *self.opener.borrow_mut() = inner.or(outer);
+    }
+}
+
+fn trap_tab(dialog: &Element, root: &ShadowRoot, k: &KeyboardEvent) {
+    let items = dom::query_all(dialog, "button,input:not([disabled]),a[href]");
+    let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
+    let active = root.active_element();
+    let at = |e: &Element| active.as_ref() == Some(e);
+    let outside = active.as_ref().map_or(true, |a| !items.contains(a));
+    if k.shift_key() && (at(first) || outside) {
+        k.prevent_default();
+        dom::focus(last);
+    } else if !k.shift_key() && (at(last) || outside) {
+        k.prevent_default();
+        dom::focus(first);
+    }
+}
+
+impl Drop for Ui {
+    fn drop(&mut self) {
+        self.host.remove();
+    }
+}

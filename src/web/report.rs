@@ -1,0 +1,148 @@
+//! Delivery of consent events: an outbox in storage (memory as fallback), `fetch` with
+//! `keepalive` to learn the endpoint's answer, `sendBeacon` when the page is hidden, retries on
+//! later loads and when the page is visible or online again. Never blocks the visitor.
+
+use super::dom::{self, Listener};
+use super::storage;
+use crate::core::outbox::{self, Outbox, Outcome};
+use std::cell::{Cell, RefCell};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+const KEY: &str = "pc_outbox";
+
+/// Sends events to the configured endpoint; owns its callbacks and listeners.
+pub struct Reporter {
+    endpoint: String,
+    memory: RefCell<Outbox>,
+    in_flight: RefCell<Vec<String>>,
+    warned: Cell<bool>,
+    on_answer: Closure<dyn FnMut(JsValue, JsValue)>,
+    on_fail: Closure<dyn FnMut(JsValue, JsValue)>,
+    _listeners: Vec<Listener>,
+}
+
+impl Reporter {
+    /// `answered(id, status, retry_after)` and `visibility(hidden)` must reach
+    /// [`Reporter::settle`] and [`Reporter::on_visibility`] through the banner's single instance.
+    pub fn new(
+        endpoint: String,
+        answered: impl Fn(String, u16, Option<String>) + Clone + 'static,
+        visibility: impl Fn(bool) + Clone + 'static,
+    ) -> Reporter {
+        let a = answered.clone();
+        let on_answer = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |id: JsValue, resp: JsValue| {
+            let Some(resp) = resp.dyn_ref::<web_sys::Response>() else { return };
+            let retry = resp.headers().get("retry-after").ok().flatten();
+            a(id.as_string().unwrap_or_default(), resp.status(), retry);
+        });
+        let on_fail = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |id: JsValue, _err: JsValue| {
+            answered(id.as_string().unwrap_or_default(), 0, None);
+        });
+        let mut listeners = Vec::new();
+        if let Some(doc) = dom::document() {
+            let v = visibility.clone();
+            let d = doc.clone();
+            listeners.push(Listener::new(&doc, "visibilitychange", move |_| v(d.hidden())));
+        }
+        if let Some(w) = dom::window() {
+            listeners.push(Listener::new(&w, "online", move |_| visibility(false)));
+        }
+        Reporter {
+            endpoint,
+            memory: RefCell::new(Outbox::default()),
+            in_flight: RefCell::new(Vec::new()),
+            warned: Cell::new(false),
+            on_answer,
+            on_fail,
+            _listeners: listeners,
+        }
+    }
+
+    fn load(&self) -> Outbox {
+        match storage::local().and_then(|s| s.get_item(KEY).ok().flatten()) {
+            Some(text) => Outbox::decode(&text),
+            None => self.memory.borrow().clone(),
+        }
+    }
+
+    fn save(&self, o: &Outbox) {
+        *self.memory.borrow_mut() = o.clone();
+        if let Some(s) = storage::local() {
+            let _ = if o.entries.is_empty() { s.remove_item(KEY) } else { s.set_item(KEY, &o.encode()) };
+        }
+    }
+
+    fn warn_once(&self, msg: &str) {
+        if !self.warned.replace(true) {
+            dom::warn(msg);
+        }
+    }
+
+    /// Queues an event and tries to send it now.
+    pub fn submit(&self, id: String, body: String) {
+        let mut o = self.load();
+        if o.push(id, body, dom::now_ms()) > 0 {
+            dom::warn("consent: report outbox full; the oldest unsent events were dropped.");
+        }
+        self.save(&o);
+        self.flush();
+    }
+
+    /// Sends every due event that is not already on its way.
+    pub fn flush(&self) {
+        let o = self.load();
+        let Some(w) = dom::window() else { return };
+        for e in o.due(dom::now_ms()) {
+            if self.in_flight.borrow().contains(&e.id) {
+                continue;
+            }
+            let init = web_sys::RequestInit::new();
+            init.set_method("POST");
+            // A string body is sent as text/plain: a CORS-safelisted request, no preflight.
+            init.set_body(&JsValue::from_str(&e.body));
+            dom::set_prop(&init, "keepalive", &JsValue::TRUE);
+            dom::set_prop(&init, "credentials", &JsValue::from_str("omit"));
+            let id = JsValue::from_str(&e.id);
+            let ok = self.on_answer.as_ref().unchecked_ref::<js_sys::Function>().bind1(&JsValue::NULL, &id);
+            let fail = self.on_fail.as_ref().unchecked_ref::<js_sys::Function>().bind1(&JsValue::NULL, &id);
+            self.in_flight.borrow_mut().push(e.id.clone());
+            let promise: JsValue = w.fetch_with_str_and_init(&self.endpoint, &init).into();
+            if let Ok(then) = dom::prop(&promise, "then").dyn_into::<js_sys::Function>() {
+                let _ = then.call2(&promise, &ok, &fail);
+            }
+        }
+    }
+
+    /// Records the endpoint's answer (status 0: no answer).
+    pub fn settle(&self, id: &str, status: u16, retry_after: Option<String>) {
+        self.in_flight.borrow_mut().retain(|x| x != id);
+        let outcome = Outcome::from_status(status, retry_after.as_deref().and_then(outbox::retry_after_ms));
+        match outcome {
+            Outcome::Delivered => {}
+            Outcome::Refused => self.warn_once("consent: the consent endpoint refused an event; see its response for the field."),
+            Outcome::Failed { .. } => {
+                self.warn_once("consent: the consent endpoint is unreachable; the choice applies and will be reported later.")
+            }
+        }
+        let jitter = i64::from(dom::random::<1>()[0]) * 4;
+        let mut o = self.load();
+        o.settle(id, outcome, dom::now_ms(), jitter);
+        self.save(&o);
+    }
+
+    /// Page hidden: hand everything pending to `sendBeacon`, which survives the page. The events
+    /// stay queued until a later `fetch` sees the endpoint's 2xx (the endpoint dedupes by id).
+    /// Page visible or back online: retry what is due.
+    pub fn on_visibility(&self, hidden: bool) {
+        if !hidden {
+            return self.flush();
+        }
+        let Some(nav) = dom::window().map(|w| w.navigator()) else { return };
+        for e in self.load().entries {
+            if !self.in_flight.borrow().contains(&e.id) {
+                let _ = nav.send_beacon_with_opt_str(&self.endpoint, Some(&e.body));
+            }
+        }
+    }
+}

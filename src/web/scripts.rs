@@ -1,0 +1,133 @@
+//! Gated elements: finds `data-consent` scripts and iframes, activates the granted ones in
+//! document order (an external script finishes loading before the next gated element runs), each
+//! exactly once, and watches for ones inserted later.
+
+use super::dom;
+use crate::core::gate;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, MutationObserver, MutationObserverInit};
+
+const PENDING: &str = "script[type=\"text/plain\"][data-consent]:not([data-consent-state]),iframe[data-consent]:not([data-consent-state])";
+const STATE: &str = "data-consent-state";
+/// Attributes that describe the gate and must not be copied onto the live script.
+const GATE_ATTRS: [&str; 5] = ["type", "data-consent", "data-src", "data-type", STATE];
+
+/// Activates gated elements; owns its observer and load callback.
+pub struct Gate {
+    queue: RefCell<VecDeque<Element>>,
+    /// An external script is loading; the queue waits for it.
+    waiting: Cell<bool>,
+    loaded: Closure<dyn FnMut()>,
+    observer: Option<(MutationObserver, Closure<dyn FnMut()>)>,
+}
+
+impl Gate {
+    /// `on_load` must call [`Gate::loaded`]; `on_insert` must call [`Gate::apply`] with the current
+    /// grants. Both go through the banner's single instance rather than capturing it.
+    pub fn new(on_load: impl FnMut() + 'static, on_insert: impl FnMut() + 'static) -> Gate {
+        let observer = (|| {
+            let cb = Closure::<dyn FnMut()>::new(on_insert);
+            let obs = MutationObserver::new(cb.as_ref().unchecked_ref()).ok()?;
+            let init = MutationObserverInit::new();
+            init.set_child_list(true);
+            init.set_subtree(true);
+            let root = dom::document()?.document_element()?;
+            obs.observe_with_options(&root, &init).ok()?;
+            Some((obs, cb))
+        })();
+        Gate { queue: RefCell::new(VecDeque::new()), waiting: Cell::new(false), loaded: Closure::new(on_load), observer }
+    }
+
+    /// Queues every not-yet-handled gated element whose category is granted, then runs the queue.
+    pub fn apply(&self, grants: &[(String, bool)]) {
+        let Some(doc) = dom::document() else { return };
+        for el in dom::query_all(&doc, PENDING) {
+            let category = dom::attr(&el, "data-consent").unwrap_or_default();
+            if gate::may_run(category.trim(), grants) {
+                dom::set_attr(&el, STATE, "queued");
+                self.queue.borrow_mut().push_back(el);
+            }
+        }
+        self.pump();
+    }
+
+    /// The external script being waited for finished (or failed): go on.
+    pub fn loaded(&self) {
+        self.waiting.set(false);
+        self.pump();
+    }
+
+    /// Runs queued elements until one must load first.
+    fn pump(&self) {
+        if self.waiting.get() {
+            return;
+        }
+        loop {
+            let next = self.queue.borrow_mut().pop_front();
+            let Some(el) = next else { return };
+            if self.activate(&el) {
+                self.waiting.set(true);
+                return;
+            }
+        }
+    }
+
+    /// Brings one element to life; returns true when it is an external script still loading.
+    fn activate(&self, old: &Element) -> bool {
+        dom::set_attr(old, STATE, "activated");
+        let src = dom::attr(old, "data-src");
+        if old.tag_name().eq_ignore_ascii_case("iframe") {
+            if let Some(src) = src {
+                dom::set_attr(old, "src", &src);
+            }
+            return false;
+        }
+        let Some(doc) = dom::document() else { return false };
+        let Some(new) = dom::create(&doc, "script") else { return false };
+        for name in old.get_attribute_names().iter().filter_map(|n| n.as_string()) {
+            if !GATE_ATTRS.contains(&name.as_str()) && name != "nonce" {
+                dom::set_attr(&new, &name, &dom::attr(old, &name).unwrap_or_default());
+            }
+        }
+        // The nonce attribute reads back empty once parsed (nonce hiding); the property keeps it.
+        if let (Some(o), Some(n)) = (old.dyn_ref::<web_sys::HtmlElement>(), new.dyn_ref::<web_sys::HtmlElement>()) {
+            let nonce = o.nonce();
+            if !nonce.is_empty() {
+                n.set_nonce(&nonce);
+            }
+        }
+        if let Some(t) = dom::attr(old, "data-type") {
+            dom::set_attr(&new, "type", &t);
+        }
+        dom::set_attr(&new, "data-consent", &dom::attr(old, "data-consent").unwrap_or_default());
+        dom::set_attr(&new, STATE, "activated");
+        let external = src.is_some();
+        match src {
+            Some(src) => {
+                if let Some(s) = new.dyn_ref::<web_sys::HtmlScriptElement>() {
+                    // Injected scripts are async by default; order comes from waiting on each load.
+                    s.set_async(false);
+                    s.set_onload(Some(self.loaded.as_ref().unchecked_ref()));
+                    s.set_onerror(Some(self.loaded.as_ref().unchecked_ref()));
+                }
+                dom::set_attr(&new, "src", &src);
+            }
+            None => dom::text(&new, &old.text_content().unwrap_or_default()),
+        }
+        if old.after_with_node_1(&new).is_err() {
+            return false;
+        }
+        external
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        if let Some((obs, _)) = &self.observer {
+            obs.disconnect();
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Where the record lives: a first-party cookie, mirrored in localStorage, with memory as the
+//! last fallback. Every access is guarded: a throwing `document.cookie` or `localStorage` getter,
+//! or a full quota, degrades to memory for this page and never raises.
+
+use super::dom;
+use crate::core::config::{CookieSettings, SameSite};
+use crate::core::gate;
+use std::cell::{Cell, RefCell};
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlDocument, Storage};
+
+/// The consent record store for one page.
+pub struct Store {
+    settings: CookieSettings,
+    secure: bool,
+    memory: RefCell<Option<String>>,
+    warned: Cell<bool>,
+}
+
+fn html_document() -> Option<HtmlDocument> {
+    dom::document()?.dyn_into::<HtmlDocument>().ok()
+}
+
+/// `localStorage`, if reading it does not throw.
+pub fn local() -> Option<Storage> {
+    dom::window()?.local_storage().ok().flatten()
+}
+
+/// The whole `document.cookie` string, or `None` when reading it throws.
+pub fn cookie_header() -> Option<String> {
+    html_document()?.cookie().ok()
+}
+
+fn set_cookie(line: &str) -> bool {
+    html_document().is_some_and(|d| d.set_cookie(line).is_ok())
+}
+
+impl Store {
+    pub fn new(settings: CookieSettings) -> Store {
+        let secure = dom::window().and_then(|w| w.location().protocol().ok()).is_some_and(|p| p == "https:");
+        Store { settings, secure, memory: RefCell::new(None), warned: Cell::new(false) }
+    }
+
+    fn degrade(&self) {
+        if !self.warned.replace(true) {
+            dom::warn("consent: browser storage is unavailable; the choice is kept for this page only.");
+        }
+    }
+
+    /// The stored value: cookie first (it is what sibling sites share), then the localStorage
+    /// mirror, then memory.
+    pub fn read(&self) -> Option<String> {
+        let from_cookie = cookie_header().and_then(|h| gate::cookie_value(&h, &self.settings.name).map(String::from));
+        from_cookie
+            .filter(|v| !v.is_empty())
+            .or_else(|| local().and_then(|s| s.get_item(&self.settings.name).ok().flatten()))
+            .or_else(|| self.memory.borrow().clone())
+    }
+
+    fn attributes(&self, line: &mut String, domain: Option<&str>) {
+        line.push_str("; path=");
+        line.push_str(&self.settings.path);
+        if let Some(d) = domain.filter(|d| !d.is_empty()) {
+            line.push_str("; domain=");
+            line.push_str(d);
+        }
+        line.push_str("; SameSite=");
+        line.push_str(self.settings.same_site.as_str());
+        if self.secure || self.settings.same_site == SameSite::None {
+            line.push_str("; Secure");
+        }
+    }
+
+    /// Stores `value` for `max_age` seconds in every place that works.
+    pub fn write(&self, value: &str, max_age: i64) {
+        *self.memory.borrow_mut() = Some(value.to_string());
+        let mut line = String::with_capacity(160);
+        line.push_str(&self.settings.name);
+        line.push('=');
+        line.push_str(value);
+        self.attributes(&mut line, self.settings.domain.as_deref());
+        line.push_str("; max-age=");
+        crate::core::json::write_int(&mut line, max_age);
+        let cookie_ok = set_cookie(&line) && self.read_cookie_is(value);
+        let local_ok = local().is_some_and(|s| s.set_item(&self.settings.name, value).is_ok());
+        if !cookie_ok && !local_ok {
+            self.degrade();
+        }
+    }
+
+    fn read_cookie_is(&self, value: &str) -> bool {
+        cookie_header().is_some_and(|h| gate::cookie_value(&h, &self.settings.name) == Some(value))
+    }
+
+    /// Forgets the stored value everywhere.
+    pub fn clear(&self) {
+        *self.memory.borrow_mut() = None;
+        let name = self.settings.name.clone();
+        self.delete_cookie(&name);
+        if let Some(s) = local() {
+            let _ = s.remove_item(&self.settings.name);
+        }
+    }
+
+    /// Deletes cookie `name` under every domain it may have been set on.
+    pub fn delete_cookie(&self, name: &str) {
+        let host = dom::window().and_then(|w| w.location().hostname().ok()).unwrap_or_default();
+        let mut domains = gate::deletion_domains(&host);
+        if let Some(d) = &self.settings.domain {
+            domains.push(d.clone());
+        }
+        for domain in domains {
+            for path in ["/", self.settings.path.as_str()] {
+                let mut line = String::from(name);
+                line.push_str("=; max-age=0; path=");
+                line.push_str(path);
+                if !domain.is_empty() {
+                    line.push_str("; domain=");
+                    line.push_str(&domain);
+                }
+                set_cookie(&line);
+            }
+        }
+    }
+
+    /// The storage key the record uses (for `storage` events from other tabs).
+    pub fn key(&self) -> &str {
+        &self.settings.name
+    }
+}

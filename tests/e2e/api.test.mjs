@@ -1,0 +1,139 @@
+// The JS API (window.consent) and the DOM events, per docs/contract.md.
+import {
+  harness, assert, waitReady, settle, bannerState, gone, waitBanner, gated, cookieMap,
+  layerButton, parseConsentCookie, recorded,
+} from './helpers.mjs';
+
+const h = harness();
+
+h.test('acceptAll() called before ready is queued and applied; queries answer from nothing', async ({ page, context }) => {
+  await page.goto(h.url + '/t/queue.html');
+  const pre = await page.evaluate(() => window.__pre);
+  assert.deepEqual(
+    { hasApi: pre.hasApi, accepted: pre.accepted, categories: pre.categories, consentId: pre.consentId, readyIsPromise: pre.readyIsPromise },
+    { hasApi: true, accepted: false, categories: [], consentId: null, readyIsPromise: true },
+    'before the wasm: false, [], null, and ready is a Promise',
+  );
+  await waitReady(page);
+  await page.waitForFunction(() => window.__gated?.analytics === 1 && window.__gated?.marketing === 1);
+  await page.waitForFunction(() => window.__pre.readyResolved === true);
+  await settle(page, 300);
+  const st = await bannerState(page);
+  assert.ok(gone(st.layer), `queued acceptAll hides the banner, got ${st.layer}`);
+  assert.equal((await gated(page)).analytics, 1);
+  assert.match(await page.evaluate(() => window.consent.consentId()), /^[0-9a-f]{32}$/);
+  const rec = parseConsentCookie((await cookieMap(context)).pc_consent);
+  assert.deepEqual(rec?.choices, { essential: true, analytics: true, marketing: true });
+});
+
+h.test('consent:ready fires exactly once per load, with {categories, consentId, decided}', async ({ page }) => {
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  // Give a late duplicate every chance to show up.
+  await page.evaluate(() => window.consent.ready);
+  await settle(page, 500);
+  const ev = await recorded(page);
+  assert.equal(ev.ready.length, 1, 'consent:ready once');
+  const d = ev.ready[0];
+  assert.ok(Array.isArray(d.categories), 'detail.categories is an array');
+  assert.ok('consentId' in d, 'detail.consentId present');
+  assert.equal(typeof d.decided, 'boolean');
+  assert.equal(ev.change.length, 0, 'no consent:change without a choice');
+});
+
+h.test('accepted(), acceptedCategories(), consentId() after a choice, accept([...])', async ({ page, context }) => {
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  assert.equal(await page.evaluate(() => window.consent.consentId()), null, 'no id before a choice');
+  assert.equal(await page.evaluate(() => window.consent.accepted('essential')), true, 'essential is always accepted');
+  assert.deepEqual(await page.evaluate(() => window.consent.acceptedCategories()), ['essential']);
+
+  await page.evaluate(() => window.consent.accept(['analytics']));
+  await page.waitForFunction(() => window.__gated?.analytics === 1);
+  const r = await page.evaluate(() => ({
+    a: window.consent.accepted('analytics'),
+    m: window.consent.accepted('marketing'),
+    unknown: window.consent.accepted('no-such-category'),
+    cats: window.consent.acceptedCategories(),
+    id: window.consent.consentId(),
+  }));
+  assert.equal(r.a, true);
+  assert.equal(r.m, false);
+  assert.equal(r.unknown, false);
+  assert.deepEqual(r.cats.slice().sort(), ['analytics', 'essential']);
+  assert.match(r.id, /^[0-9a-f]{32}$/, 'consentId is 32 hex chars');
+  assert.equal(parseConsentCookie((await cookieMap(context)).pc_consent)?.id, r.id, 'same id in the cookie');
+  await waitBanner(page, 'layer', 'hidden');
+  const ev = await recorded(page);
+  assert.equal(ev.change.length, 1);
+  assert.deepEqual(ev.change[0].changed.slice().sort(), ['analytics']);
+
+  // The preferences show the same id.
+  await page.evaluate(() => window.consent.showPreferences());
+  await waitBanner(page, 'prefs', 'shown');
+  const shown = await page.evaluate(() =>
+    document.querySelector('#pc-host').shadowRoot.querySelector('div.prefs [data-consent-id]')?.textContent ?? '');
+  assert.ok(shown.includes(r.id), `prefs show the consent id: "${shown}"`);
+
+  // rejectAll() via the API withdraws analytics.
+  await page.evaluate(() => window.consent.rejectAll());
+  await page.waitForFunction(() => window.__ev.change.length === 2);
+  assert.deepEqual(await page.evaluate(() => window.consent.acceptedCategories()), ['essential']);
+  assert.equal(await page.evaluate(() => window.consent.consentId()), r.id, 'id stable across changes');
+});
+
+h.test('reset() brings the banner back and nothing new runs', async ({ page, context }) => {
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  await layerButton(page, 'accept-all').click();
+  await page.waitForFunction(() => window.__gated?.analytics === 1 && window.__gated?.marketing === 1);
+  await waitBanner(page, 'layer', 'hidden');
+
+  await page.evaluate(() => window.consent.reset());
+  await waitBanner(page, 'layer', 'shown');
+  await settle(page, 300);
+  const g = await gated(page);
+  assert.equal(g.analytics, 1, 'nothing re-ran');
+  assert.equal(g.marketing, 1, 'nothing re-ran');
+  assert.equal(await page.evaluate(() => window.consent.accepted('analytics')), false, 'analytics no longer accepted');
+  assert.equal(await page.evaluate(() => window.consent.consentId()), null, 'consent id cleared');
+  assert.ok(!('pc_consent' in (await cookieMap(context))), 'stored record cleared');
+
+  // After a reload the visitor is asked again and nothing runs.
+  await page.reload();
+  await waitReady(page);
+  await waitBanner(page, 'layer', 'shown');
+  await settle(page, 300);
+  const g2 = await gated(page);
+  assert.equal(g2.analytics + g2.marketing, 0);
+});
+
+h.test('show() reopens the first layer; showPreferences() opens the dialog', async ({ page }) => {
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  await layerButton(page, 'reject-all').click();
+  await waitBanner(page, 'layer', 'hidden');
+  await page.evaluate(() => window.consent.show());
+  await waitBanner(page, 'layer', 'shown');
+  await layerButton(page, 'reject-all').click();
+  await waitBanner(page, 'layer', 'hidden');
+  await page.evaluate(() => window.consent.showPreferences());
+  await waitBanner(page, 'prefs', 'shown');
+  await settle(page, 200);
+  assert.equal((await gated(page)).analytics, 0, 'opening the UI runs nothing');
+});
+
+h.test('a choice is reported to the configured endpoint', async ({ page }) => {
+  const before = h.events.length;
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  const req = page.waitForRequest((r) => r.url().endsWith('/v1/events') && r.method() === 'POST');
+  await layerButton(page, 'accept-all').click();
+  const r = await req;
+  const id = await page.evaluate(() => window.consent.consentId());
+  const body = r.postData() ?? '';
+  assert.ok(body.includes(id), 'the report carries the consent id');
+  const deadline = Date.now() + 5000;
+  while (h.events.length === before && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 50));
+  assert.ok(h.events.length > before, 'the endpoint received the event');
+});

@@ -1,0 +1,86 @@
+/*! consent.js — bootstrap for the consent banner. Hand-written and tiny: it sets Consent Mode
+ * defaults synchronously, queues API calls, then loads the wasm, which makes every decision. */
+(function () {
+  'use strict';
+  var w = window, d = document;
+  // Twice on a page: one banner.
+  if (w.consent && w.consent._q) return;
+  var me = d.currentScript, q = [], done, cfg = {}, text = null;
+  var api = w.consent = {
+    _q: q,
+    ready: new Promise(function (r) { done = r; }),
+    accepted: function () { return false; },
+    acceptedCategories: function () { return []; },
+    consentId: function () { return null; }
+  };
+  'acceptAll rejectAll accept show showPreferences reset'.split(' ').forEach(function (n) {
+    api[n] = function () { q.push([n, arguments]); };
+  });
+  var attr = function (n) { return me && me.getAttribute(n); };
+  var el = d.getElementById(attr('data-config-id') || 'consent-config');
+  if (el) {
+    text = el.textContent;
+    try { cfg = JSON.parse(text) || {}; } catch (e) { /* the wasm reports it precisely */ }
+  }
+
+  // Google Consent Mode v2: everything denied until the wasm sends the stored choice, before
+  // any tag runs. Region defaults grant what the site configured for those regions.
+  var cm = cfg.consentMode || {};
+  if (cm.enabled !== false) {
+    var dl = w.dataLayer = w.dataLayer || [];
+    if (typeof w.gtag != 'function') w.gtag = function () { dl.push(arguments); };
+    var map = cm.map || { analytics: ['analytics_storage'], marketing: ['ad_storage', 'ad_user_data', 'ad_personalization'] };
+    var req = {};
+    (cfg.categories || []).forEach(function (c) { if (c && c.required) req[c.id] = 1; });
+    var state = function (granted) {
+      var s = { ad_storage: 'denied', ad_user_data: 'denied', ad_personalization: 'denied', analytics_storage: 'denied' };
+      var on = {};
+      Object.keys(map).forEach(function (c) {
+        (map[c] || []).forEach(function (sig) {
+          var g = !!(req[c] || granted[c]);
+          on[sig] = on[sig] === undefined ? g : on[sig] && g;
+        });
+      });
+      for (var k in on) s[k] = on[k] ? 'granted' : 'denied';
+      return s;
+    };
+    var def = state({});
+    def.wait_for_update = cm.waitForUpdate == null ? 500 : cm.waitForUpdate;
+    w.gtag('consent', 'default', def);
+    (cm.regions || []).forEach(function (r) {
+      var g = {};
+      (r.granted || []).forEach(function (c) { g[c] = 1; });
+      var s = state(g);
+      s.region = r.region;
+      s.wait_for_update = def.wait_for_update;
+      w.gtag('consent', 'default', s);
+    });
+    if (cm.urlPassthrough) w.gtag('set', 'url_passthrough', true);
+    if (cm.adsDataRedaction) w.gtag('set', 'ads_data_redaction', true);
+  }
+
+  var base = (me && me.src) || d.baseURI;
+  var fail = function (e) {
+    console.error('consent: the banner could not load; optional scripts stay blocked.', e);
+  };
+  var go = function () {
+    var url = attr('data-config');
+    Promise.all([
+      import(new URL('consent_banner.js', base).href),
+      url ? fetch(url).then(function (r) { return r.text(); }) : text || ''
+    ]).then(function (r) {
+      var m = r[0];
+      return m.default({ module_or_path: new URL('consent_banner_bg.wasm', base) }).then(function () {
+        if (!m.start(r[1], '__BUILD__')) return;
+        'accepted acceptedCategories consentId acceptAll rejectAll accept show showPreferences reset'.split(' ')
+          .forEach(function (n) { api[n] = m[n]; });
+        // Calls made before the module was ready, in order.
+        q.splice(0).forEach(function (c) {
+          try { api[c[0]].apply(null, c[1]); } catch (e) { console.error(e); }
+        });
+        done();
+      });
+    }).catch(fail);
+  };
+  if (d.readyState == 'loading') d.addEventListener('DOMContentLoaded', go); else go();
+})();

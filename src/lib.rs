@@ -7,8 +7,10 @@
 
 pub mod core;
 
+/// The browser edge. Public only so the browser test tier can drive it; not a stable API.
 #[cfg(target_arch = "wasm32")]
-mod web;
+#[doc(hidden)]
+pub mod web;
 
 #[cfg(target_arch = "wasm32")]
 pub mod api;

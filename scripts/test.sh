@@ -46,7 +46,8 @@ for tier in "${tiers[@]}"; do
     e2e)
       if [[ -n "$(find tests/e2e -name node_modules -prune -o -name '*.test.mjs' -print -quit 2>/dev/null)" ]]; then
         # Node 20 takes no glob: run from the directory so it finds *.test.mjs itself.
-        run_tier e2e bash -c 'cd tests/e2e && node --test'
+        # The reporting tests drive the real endpoint binary.
+        run_tier e2e bash -c 'cargo build -q -p consent-endpoint --bin consent-endpoint && cd tests/e2e && node --test'
       else
         skip_tier e2e "no tests/e2e/**/*.test.mjs yet"
       fi

@@ -48,7 +48,8 @@ function slowFile(file, ms, type = 'text/javascript; charset=utf-8') {
  * Registers before/after hooks that start the server and the browser for this file, and returns
  * the harness: `h.url`, `h.events` (bodies POSTed to /v1/events), `h.test(name, fn, opts)`.
  */
-export function harness() {
+/** opts.routes: extra server routes ({path: (req, res) => …}) for this file's pages. */
+export function harness(opts = {}) {
   const h = {
     url: '',
     browser: null,
@@ -97,6 +98,7 @@ export function harness() {
         },
         // The first of two gated external scripts arrives late; document order must still hold.
         '/t/slow/order-a.js': slowFile(path.join(E2E_DIR, 'pages', 'order-a.js'), 600),
+        ...opts.routes,
       },
     });
     h.url = h.server.url;

@@ -1,0 +1,162 @@
+//! Admin routes (bearer token): every event of a consent id, its erasure, and daily stats.
+
+use crate::error::ApiError;
+use crate::stats;
+use crate::store;
+use crate::time::{now_ms, parse_date, DAY_MS};
+use crate::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use consent_banner::core::ids::is_consent_id;
+use rusqlite::Connection;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Longest range `GET /v1/stats` answers, in days.
+pub const MAX_STATS_DAYS: i64 = 366;
+
+/// Checks `Authorization: Bearer <token>` in constant time; 503 when no token is configured.
+pub fn authorize(st: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = st.admin_token.as_deref() else {
+        return Err(ApiError::AdminDisabled);
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .unwrap_or_default();
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    let diff = a
+        .iter()
+        .zip(b)
+        .fold(a.len() ^ b.len(), |acc, (x, y)| acc | usize::from(x ^ y));
+    if diff == 0 {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+/// Runs a read on the reader connection off the async threads.
+async fn read<T: Send + 'static>(
+    st: &AppState,
+    f: impl FnOnce(&Connection) -> Result<T, store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let reader = st.reader.clone();
+    tokio::task::spawn_blocking(move || {
+        let conn = reader.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Unavailable(e.to_string()))
+}
+
+fn checked_consent_id(id: &str) -> Result<(), ApiError> {
+    if is_consent_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "consent_id must be 32 lowercase hex digits",
+            "consent_id",
+        ))
+    }
+}
+
+/// `GET /v1/consents/{consent_id}`: `{"consent_id", "count", "events": [row…]}` in order, erased
+/// rows included as tombstones (`"event": null`).
+pub async fn get_consent(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&st, &headers)?;
+    checked_consent_id(&id)?;
+    let lookup = id.clone();
+    let rows = read(&st, move |c| store::rows_for_consent(c, &lookup)).await?;
+    let events: Vec<Value> = rows.iter().map(store::Row::to_json).collect();
+    Ok(Json(
+        json!({ "consent_id": id, "count": events.len(), "events": events }),
+    ))
+}
+
+/// `DELETE /v1/consents/{consent_id}`: erases the payloads, keeps the tombstones.
+pub async fn erase_consent(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&st, &headers)?;
+    checked_consent_id(&id)?;
+    let erased = st
+        .writer
+        .erase(id.clone(), now_ms())
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    tracing::info!(erased, "consent erased");
+    Ok(Json(
+        json!({ "ok": true, "consent_id": id, "erased": erased }),
+    ))
+}
+
+/// Query of `GET /v1/stats`.
+#[derive(Debug, Deserialize)]
+pub struct StatsQuery {
+    site: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET /v1/stats?site=…&from=YYYY-MM-DD&to=YYYY-MM-DD` (both days inclusive, UTC); the shape is
+/// documented in [`stats`].
+pub async fn stats(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<StatsQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&st, &headers)?;
+    let Query(q) = query.map_err(|e| ApiError::BadRequest {
+        message: e.body_text(),
+        field: None,
+    })?;
+    let site_id = q
+        .site
+        .ok_or_else(|| ApiError::field("site is required", "site"))?;
+    let site = st
+        .config
+        .site(&site_id)
+        .ok_or_else(|| ApiError::field("unknown site", "site"))?;
+    let day = |v: Option<String>, name: &str| {
+        v.as_deref()
+            .and_then(parse_date)
+            .ok_or_else(|| ApiError::field(format!("{name} must be a date YYYY-MM-DD"), name))
+    };
+    let (from, to) = (day(q.from, "from")?, day(q.to, "to")?);
+    if to < from {
+        return Err(ApiError::field("to must not be before from", "to"));
+    }
+    if to - from >= MAX_STATS_DAYS {
+        return Err(ApiError::field(
+            format!("at most {MAX_STATS_DAYS} days"),
+            "to",
+        ));
+    }
+    let lookup = site.id.clone();
+    let rows = read(&st, move |c| {
+        store::site_payloads(c, &lookup, from * DAY_MS, (to + 1) * DAY_MS)
+    })
+    .await?;
+    Ok(Json(stats::report(
+        &site.id,
+        &site.categories,
+        from,
+        to,
+        &rows,
+    )))
+}

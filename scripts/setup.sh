@@ -2,7 +2,8 @@
 # scripts/setup.sh — installs the build/test toolchain (wasm target, wasm-bindgen-cli, wasm-opt, browser, npm deps); idempotent.
 #
 # Usage: scripts/setup.sh [--browser] [--size]
-#   (no flag)  rustup wasm32 target, wasm-bindgen-cli (version from Cargo.lock), wasm-opt (npm binaryen)
+#   (no flag)  rustup wasm32 target, the pinned nightly (+ rust-src, wasm32) for the size build,
+#              wasm-bindgen-cli (version from Cargo.lock), wasm-opt (npm binaryen), terser (npm)
 #   --size     also brotli (apt), needed by `make size` / bench/size.sh
 #   --browser  also chromium + chromium-driver + brotli (apt), and `npm ci` in tests/e2e/ and bench/
 # Prints one line per thing it installs; a second run with everything present installs nothing.
@@ -14,6 +15,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 BINARYEN_VERSION="${BINARYEN_VERSION:-132.0.0}"
 WASM_OPT="$ROOT/tools/binaryen/node_modules/.bin/wasm-opt"
+TERSER_VERSION="${TERSER_VERSION:-5.51.4}"
+TERSER="$ROOT/tools/terser/node_modules/.bin/terser"
+# The nightly scripts/build.sh uses for the shipped wasm (-Zbuild-std, immediate-abort panics).
+# Pinned so the bytes we measure are the bytes we ship; keep in step with NIGHTLY in build.sh.
+NIGHTLY=nightly-2026-10-30
 
 want_browser=0
 want_size=0
@@ -39,6 +45,22 @@ if ! rustup target list --installed | grep -qx 'wasm32-unknown-unknown'; then
   say "installing rustup target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown || die "rustup target add wasm32-unknown-unknown failed"
   installed=1
+fi
+
+# --- pinned nightly for the size build (host tests stay on stable) ------------------------------
+# A failure here is not fatal: scripts/build.sh then builds with stable and says so (larger wasm).
+nightly_ok() {
+  rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \
+    && rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src' \
+    && rustup target list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -qx 'wasm32-unknown-unknown'
+}
+if ! nightly_ok; then
+  say "installing $NIGHTLY (minimal, rust-src, wasm32 target) for the size build"
+  if rustup toolchain install "$NIGHTLY" --profile minimal -c rust-src -t wasm32-unknown-unknown && nightly_ok; then
+    installed=1
+  else
+    say "WARNING: could not install $NIGHTLY; scripts/build.sh will fall back to stable (wasm ~15% larger)"
+  fi
 fi
 
 # --- wasm-bindgen-cli, exactly the version the crate links against -----------------------------
@@ -81,6 +103,21 @@ if [[ "$have_binaryen" != "$BINARYEN_VERSION" ]]; then
   npm install --prefix tools/binaryen --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION" \
     || die "npm install binaryen@$BINARYEN_VERSION failed (check 'npm view binaryen version')"
   [[ -x "$WASM_OPT" ]] || die "binaryen installed but $WASM_OPT is missing"
+  installed=1
+fi
+
+# --- terser (npm), which minifies the wasm-bindgen glue ----------------------------------------
+have_terser=""
+if [[ -x "$TERSER" && -f tools/terser/node_modules/terser/package.json ]]; then
+  have_terser=$(node -p 'require("./tools/terser/node_modules/terser/package.json").version' 2>/dev/null || true)
+fi
+if [[ "$have_terser" != "$TERSER_VERSION" ]]; then
+  need npm "install Node.js 20 + npm"
+  say "installing terser@$TERSER_VERSION into tools/terser"
+  mkdir -p tools/terser
+  npm install --prefix tools/terser --no-audit --no-fund --loglevel=error "terser@$TERSER_VERSION" \
+    || die "npm install terser@$TERSER_VERSION failed (check 'npm view terser version')"
+  [[ -x "$TERSER" ]] || die "terser installed but $TERSER is missing"
   installed=1
 fi
 
@@ -144,5 +181,5 @@ fi
 if (( installed )); then
   say "done"
 else
-  say "everything present (wasm-bindgen $wb_version, binaryen $BINARYEN_VERSION)"
+  say "everything present (wasm-bindgen $wb_version, binaryen $BINARYEN_VERSION, terser $TERSER_VERSION, $NIGHTLY)"
 fi

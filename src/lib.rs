@@ -7,6 +7,9 @@
 
 pub mod core;
 
+#[cfg(target_arch = "wasm32")]
+mod alloc;
+
 /// The browser edge. Public only so the browser test tier can drive it; not a stable API.
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]

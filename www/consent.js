@@ -60,7 +60,15 @@
   }
 
   var base = (me && me.src) || d.baseURI;
+  // Without a running banner nothing may be granted, not even by a region default.
+  var deny = function () {
+    if (cm.enabled === false || typeof w.gtag != 'function') return;
+    var s = state({});
+    for (var k in s) s[k] = 'denied';
+    w.gtag('consent', 'update', s);
+  };
   var fail = function (e) {
+    deny();
     console.error('consent: the banner could not load; optional scripts stay blocked.', e);
   };
   var go = function () {
@@ -71,7 +79,7 @@
     ]).then(function (r) {
       var m = r[0];
       return m.default({ module_or_path: new URL('consent_banner_bg.wasm', base) }).then(function () {
-        if (!m.start(r[1], '__BUILD__')) return;
+        if (!m.start(r[1], '__BUILD__')) return deny();
         'accepted acceptedCategories consentId acceptAll rejectAll accept show showPreferences reset'.split(' ')
           .forEach(function (n) { api[n] = m[n]; });
         // Calls made before the module was ready, in order.

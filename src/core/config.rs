@@ -5,7 +5,7 @@
 
 use super::fields::{index, FieldError, Obj, Problem};
 use super::json::{self, Value};
-use thiserror::Error;
+use std::fmt;
 
 /// The Consent Mode v2 signals a category may map to.
 pub const SIGNALS: [&str; 7] = [
@@ -14,12 +14,58 @@ pub const SIGNALS: [&str; 7] = [
 ];
 
 /// A config that failed to load.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error("consent config is not valid JSON: {0}")]
-    Json(#[from] json::JsonError),
-    #[error("consent config: {0}")]
-    Field(#[from] FieldError),
+    /// "consent config is not valid JSON: {0}"
+    Json(json::JsonError),
+    /// "consent config: {0}"
+    Field(FieldError),
+}
+
+impl ConfigError {
+    /// The error's text, the same as its `Display`. Built with `push_str` only: calling this
+    /// instead of `to_string()` keeps `core::fmt` out of the wasm.
+    pub fn message(&self) -> String {
+        let mut out = String::new();
+        match self {
+            ConfigError::Json(e) => {
+                out.push_str("consent config is not valid JSON: ");
+                e.write_to(&mut out);
+            }
+            ConfigError::Field(e) => {
+                out.push_str("consent config: ");
+                e.write_to(&mut out);
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigError::Json(e) => Some(e),
+            ConfigError::Field(e) => Some(e),
+        }
+    }
+}
+
+impl From<json::JsonError> for ConfigError {
+    fn from(e: json::JsonError) -> Self {
+        ConfigError::Json(e)
+    }
+}
+
+impl From<FieldError> for ConfigError {
+    fn from(e: FieldError) -> Self {
+        ConfigError::Field(e)
+    }
 }
 
 /// `SameSite` attribute of the consent cookie.
@@ -128,17 +174,18 @@ const TOP: [&str; 13] = [
     "siteId", "revision", "lifetimeDays", "cookie", "endpoint", "privacyPolicyUrl", "defaultLanguage",
     "reopenButton", "categories", "texts", "consentMode", "gpc", "$schema",
 ];
+/// The keys of one language's texts, in [`Texts`] field order: [`REQUIRED_TEXTS`] required ones,
+/// then one per [`ENGLISH_FALLBACK`] entry, then `categories`.
 const TEXT_KEYS: [&str; 13] = [
     "title", "description", "acceptAll", "rejectAll", "customize", "save", "preferencesTitle", "close", "reopen",
     "policyLink", "gpcNotice", "consentIdLabel", "categories",
 ];
-const ENGLISH_FALLBACK: [(&str, &str); 5] = [
-    ("close", "Close"),
-    ("reopen", "Privacy choices"),
-    ("policyLink", "Privacy policy"),
-    ("gpcNotice", "Your browser's Global Privacy Control signal was honoured."),
-    ("consentIdLabel", "Your consent ID"),
-];
+const REQUIRED_TEXTS: usize = 7;
+/// The last resort for the optional texts `close`, `reopen`, `policyLink`, `gpcNotice`, `consentIdLabel`.
+const ENGLISH_FALLBACK: [&str; 5] =
+    ["Close", "Privacy choices", "Privacy policy", "Your browser's Global Privacy Control signal was honoured.", "Your consent ID"];
+
+const NOT_A_CATEGORY: Problem = Problem::Invalid("is not a configured category");
 
 /// Default consent lifetime: six months, CNIL's good practice.
 pub const DEFAULT_LIFETIME_DAYS: u32 = 182;
@@ -164,20 +211,19 @@ impl Config {
     fn from_value(v: &Value) -> Result<Config, FieldError> {
         let o = Obj::new(v, String::new())?;
         o.only(&TOP)?;
-        let bad = |key: &str, why: &'static str| FieldError::new(o.at(key), Problem::Invalid(why));
 
         let site_id = o.str("siteId")?;
         if !super::event::is_site_id(site_id) {
-            return Err(bad("siteId", "must match [a-z0-9][a-z0-9._-]{0,63}"));
+            return Err(o.fail("siteId", Problem::Invalid("must match [a-z0-9][a-z0-9._-]{0,63}")));
         }
         let revision = match o.opt_int("revision")? {
             None => 0,
-            Some(n) => u32::try_from(n).map_err(|_| bad("revision", "must be a whole number from 0"))?,
+            Some(n) => u32::try_from(n).map_err(|_| o.fail("revision", Problem::Invalid("must be a whole number from 0")))?,
         };
         let lifetime_days = match o.opt_int("lifetimeDays")? {
             None => DEFAULT_LIFETIME_DAYS,
             Some(n @ 1..=395) => n as u32,
-            Some(_) => return Err(bad("lifetimeDays", "must be from 1 to 395 days (13 months)")),
+            Some(_) => return Err(o.fail("lifetimeDays", Problem::Invalid("must be from 1 to 395 days (13 months)"))),
         };
         let cookie = parse_cookie(o.opt_obj("cookie")?)?;
         let endpoint = url_field(&o, "endpoint")?;
@@ -191,7 +237,7 @@ impl Config {
             return Err(FieldError::new(texts_obj.path.clone(), Problem::Invalid("must have at least one language")));
         }
         let default_language = match o.opt_str("defaultLanguage")? {
-            Some(l) if texts_obj.opt(l).is_none() => return Err(bad("defaultLanguage", "must be a language in `texts`")),
+            Some(l) if texts_obj.opt(l).is_none() => return Err(o.fail("defaultLanguage", Problem::Invalid("must be a language in `texts`"))),
             Some(l) => l.to_string(),
             None => texts_obj.entries()[0].0.clone(),
         };
@@ -210,13 +256,12 @@ impl Config {
             None => default_gpc(&categories),
             Some(g) => {
                 g.only(&["categories"])?;
-                let path = g.at("categories");
-                let list: Vec<String> = g.opt_strs("categories")?.unwrap_or_default().into_iter().map(String::from).collect();
+                let list = g.strings("categories")?;
                 for (i, c) in list.iter().enumerate() {
                     match categories.iter().find(|k| k.id == *c) {
-                        None => return Err(FieldError::new(index(&path, i), Problem::Invalid("is not a configured category"))),
+                        None => return Err(g.fail_item("categories", i, NOT_A_CATEGORY)),
                         Some(k) if k.required => {
-                            return Err(FieldError::new(index(&path, i), Problem::Invalid("is required and cannot be turned off")))
+                            return Err(g.fail_item("categories", i, Problem::Invalid("is required and cannot be turned off")))
                         }
                         Some(_) => {}
                     }
@@ -287,7 +332,7 @@ fn url_field(o: &Obj, key: &str) -> Result<Option<String>, FieldError> {
     match o.opt_str(key)? {
         None => Ok(None),
         Some(u) if is_safe_url(u) => Ok(Some(u.into())),
-        Some(_) => Err(FieldError::new(o.at(key), Problem::Invalid("must be an http(s) URL or a path starting with /"))),
+        Some(_) => Err(o.fail(key, Problem::Invalid("must be an http(s) URL or a path starting with /"))),
     }
 }
 
@@ -303,7 +348,7 @@ fn parse_cookie(o: Option<Obj>) -> Result<CookieSettings, FieldError> {
     o.only(&["name", "domain", "path", "sameSite"])?;
     if let Some(name) = o.opt_str("name")? {
         if !is_cookie_token(name, false) {
-            return Err(FieldError::new(o.at("name"), Problem::Invalid("must be a cookie name (letters, digits, _ - .)")));
+            return Err(o.fail("name", Problem::Invalid("must be a cookie name (letters, digits, _ - .)")));
         }
         c.name = name.into();
     }
@@ -313,15 +358,16 @@ fn parse_cookie(o: Option<Obj>) -> Result<CookieSettings, FieldError> {
             && d.len() <= 253
             && !d.starts_with('-')
             && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-            && !d.contains("..");
+            // Bytes, not `str::contains`: a substring search pulls in the two-way searcher (~1 KB).
+            && !d.as_bytes().windows(2).any(|w| w == b"..");
         if !ok {
-            return Err(FieldError::new(o.at("domain"), Problem::Invalid("must be a host name such as example.com")));
+            return Err(o.fail("domain", Problem::Invalid("must be a host name such as example.com")));
         }
         c.domain = Some(d.to_ascii_lowercase());
     }
     if let Some(path) = o.opt_str("path")? {
         if !path.starts_with('/') || path.bytes().any(|b| b <= b' ' || b == b';') {
-            return Err(FieldError::new(o.at("path"), Problem::Invalid("must start with / and hold no spaces or ;")));
+            return Err(o.fail("path", Problem::Invalid("must start with / and hold no spaces or ;")));
         }
         c.path = path.into();
     }
@@ -329,7 +375,7 @@ fn parse_cookie(o: Option<Obj>) -> Result<CookieSettings, FieldError> {
         None | Some("Lax") => SameSite::Lax,
         Some("Strict") => SameSite::Strict,
         Some("None") => SameSite::None,
-        Some(_) => return Err(FieldError::new(o.at("sameSite"), Problem::Invalid("must be Lax, Strict or None"))),
+        Some(_) => return Err(o.fail("sameSite", Problem::Invalid("must be Lax, Strict or None"))),
     };
     Ok(c)
 }
@@ -346,21 +392,18 @@ fn parse_categories(o: &Obj) -> Result<Vec<Category>, FieldError> {
         c.only(&["id", "required", "cookies"])?;
         let id = c.str("id")?;
         if !is_category_id(id) {
-            return Err(FieldError::new(c.at("id"), Problem::Invalid("must match [a-z][a-z0-9_-]{0,31}")));
+            return Err(c.fail("id", Problem::Invalid("must match [a-z][a-z0-9_-]{0,31}")));
         }
         if out.iter().any(|k| k.id == id) {
-            return Err(FieldError::new(c.at("id"), Problem::Invalid("is used by another category")));
+            return Err(c.fail("id", Problem::Invalid("is used by another category")));
         }
         let required = c.opt_bool("required")?;
         if id == "essential" && required != Some(true) {
-            return Err(FieldError::new(c.at("required"), Problem::Invalid("essential cannot be optional")));
+            return Err(c.fail("required", Problem::Invalid("essential cannot be optional")));
         }
-        let cookies: Vec<String> = c.opt_strs("cookies")?.unwrap_or_default().into_iter().map(String::from).collect();
+        let cookies: Vec<String> = c.strings("cookies")?;
         if let Some(j) = cookies.iter().position(|p| !is_cookie_token(p, true)) {
-            return Err(FieldError::new(
-                index(&c.at("cookies"), j),
-                Problem::Invalid("must be a cookie name, with * as a wildcard"),
-            ));
+            return Err(c.fail_item("cookies", j, Problem::Invalid("must be a cookie name, with * as a wildcard")));
         }
         out.push(Category { id: id.into(), required: required.unwrap_or(false), cookies });
     }
@@ -369,30 +412,9 @@ fn parse_categories(o: &Obj) -> Result<Vec<Category>, FieldError> {
 
 fn parse_texts(t: &Obj, fallback: &Obj, ids: &[&str]) -> Result<Texts, FieldError> {
     t.only(&TEXT_KEYS)?;
-    // Optional texts fall back to the default language, then to English, so a partial translation
-    // still renders every control with a name.
-    let get = |key: &str| -> Result<String, FieldError> {
-        if let Some(s) = t.opt_str(key)? {
-            return Ok(s.into());
-        }
-        if let Some(s) = fallback.opt_str(key)? {
-            return Ok(s.into());
-        }
-        match ENGLISH_FALLBACK.iter().find(|(k, _)| *k == key) {
-            Some((_, s)) => Ok((*s).into()),
-            None => Err(FieldError::new(t.at(key), Problem::Missing)),
-        }
-    };
-    let nonempty = |key: &str| -> Result<String, FieldError> {
-        let s = t.str(key)?;
-        if s.trim().is_empty() {
-            return Err(FieldError::new(t.at(key), Problem::Invalid("must not be empty")));
-        }
-        Ok(s.into())
-    };
     let cats = t.obj("categories")?;
     if let Some((k, _)) = cats.entries().iter().find(|(k, _)| !ids.contains(&k.as_str())) {
-        return Err(FieldError::new(cats.at(k), Problem::Invalid("is not a configured category")));
+        return Err(cats.fail(k, NOT_A_CATEGORY));
     }
     let mut categories = Vec::with_capacity(ids.len());
     for id in ids {
@@ -400,19 +422,41 @@ fn parse_texts(t: &Obj, fallback: &Obj, ids: &[&str]) -> Result<Texts, FieldErro
         c.only(&["title", "description"])?;
         categories.push(CategoryText { title: c.str("title")?.into(), description: c.str("description")?.into() });
     }
+    // One loop over the keys, in `Texts` field order, instead of twelve inlined reads: the first
+    // seven are required and must not be blank; the other five fall back to the default
+    // language, then to English, so a partial translation still renders every control with a name.
+    let mut values = Vec::with_capacity(REQUIRED_TEXTS + ENGLISH_FALLBACK.len());
+    for (i, &key) in TEXT_KEYS[..REQUIRED_TEXTS + ENGLISH_FALLBACK.len()].iter().enumerate() {
+        let value = match i.checked_sub(REQUIRED_TEXTS) {
+            None => {
+                let s = t.str(key)?;
+                if s.trim().is_empty() {
+                    return Err(t.fail(key, Problem::Invalid("must not be empty")));
+                }
+                s
+            }
+            Some(j) => match t.opt_str(key)? {
+                Some(s) => s,
+                None => fallback.opt_str(key)?.unwrap_or(ENGLISH_FALLBACK[j]),
+            },
+        };
+        values.push(String::from(value));
+    }
+    let mut values = values.into_iter();
+    let mut next = || values.next().unwrap_or_default();
     Ok(Texts {
-        title: nonempty("title")?,
-        description: nonempty("description")?,
-        accept_all: nonempty("acceptAll")?,
-        reject_all: nonempty("rejectAll")?,
-        customize: nonempty("customize")?,
-        save: nonempty("save")?,
-        preferences_title: nonempty("preferencesTitle")?,
-        close: get("close")?,
-        reopen: get("reopen")?,
-        policy_link: get("policyLink")?,
-        gpc_notice: get("gpcNotice")?,
-        consent_id_label: get("consentIdLabel")?,
+        title: next(),
+        description: next(),
+        accept_all: next(),
+        reject_all: next(),
+        customize: next(),
+        save: next(),
+        preferences_title: next(),
+        close: next(),
+        reopen: next(),
+        policy_link: next(),
+        gpc_notice: next(),
+        consent_id_label: next(),
         categories,
     })
 }
@@ -445,21 +489,20 @@ fn parse_consent_mode(o: Option<Obj>, ids: &[&str]) -> Result<ConsentMode, Field
     if let Some(ms) = o.opt_int("waitForUpdate")? {
         cm.wait_for_update = match ms {
             0..=10_000 => ms as u32,
-            _ => return Err(FieldError::new(o.at("waitForUpdate"), Problem::Invalid("must be from 0 to 10000 ms"))),
+            _ => return Err(o.fail("waitForUpdate", Problem::Invalid("must be from 0 to 10000 ms"))),
         };
     }
-    let unknown_category = |p: String| FieldError::new(p, Problem::Invalid("is not a configured category"));
     if let Some(map) = o.opt_obj("map")? {
         cm.map.clear();
         for (cat, _) in map.entries() {
             if !ids.contains(&cat.as_str()) {
-                return Err(unknown_category(map.at(cat)));
+                return Err(map.fail(cat, NOT_A_CATEGORY));
             }
-            let signals = map.opt_strs(cat)?.unwrap_or_default();
-            if let Some(j) = signals.iter().position(|s| !SIGNALS.contains(s)) {
-                return Err(FieldError::new(index(&map.at(cat), j), Problem::Invalid("is not a Consent Mode v2 signal")));
+            let signals = map.strings(cat)?;
+            if let Some(j) = signals.iter().position(|s| !SIGNALS.contains(&s.as_str())) {
+                return Err(map.fail_item(cat, j, Problem::Invalid("is not a Consent Mode v2 signal")));
             }
-            cm.map.push((cat.clone(), signals.into_iter().map(String::from).collect()));
+            cm.map.push((cat.clone(), signals));
         }
     }
     if let Some(regions) = o.opt_arr("regions")? {
@@ -467,24 +510,22 @@ fn parse_consent_mode(o: Option<Obj>, ids: &[&str]) -> Result<ConsentMode, Field
         for (i, r) in regions.iter().enumerate() {
             let r = Obj::new(r, index(&path, i))?;
             r.only(&["region", "granted"])?;
-            let codes = r.opt_strs("region")?.unwrap_or_default();
+            let codes = r.strings("region")?;
             if codes.is_empty() {
-                return Err(FieldError::new(r.at("region"), Problem::Missing));
+                return Err(r.fail("region", Problem::Missing));
             }
             if let Some(j) = codes.iter().position(|c| !is_region_code(c)) {
-                return Err(FieldError::new(
-                    index(&r.at("region"), j),
+                return Err(r.fail_item(
+                    "region",
+                    j,
                     Problem::Invalid("must be an ISO 3166-1 country or ISO 3166-2 subdivision code (EU is not one)"),
                 ));
             }
-            let granted = r.opt_strs("granted")?.unwrap_or_default();
-            if let Some(j) = granted.iter().position(|c| !ids.contains(c)) {
-                return Err(unknown_category(index(&r.at("granted"), j)));
+            let granted = r.strings("granted")?;
+            if let Some(j) = granted.iter().position(|c| !ids.contains(&c.as_str())) {
+                return Err(r.fail_item("granted", j, NOT_A_CATEGORY));
             }
-            cm.regions.push(RegionDefault {
-                regions: codes.into_iter().map(String::from).collect(),
-                granted: granted.into_iter().map(String::from).collect(),
-            });
+            cm.regions.push(RegionDefault { regions: codes, granted });
         }
     }
     Ok(cm)

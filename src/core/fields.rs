@@ -2,31 +2,82 @@
 //! error that names the field by its path (`categories[1].id`).
 
 use super::json::Value;
-use thiserror::Error;
+use std::fmt;
+
+// The error texts are built with `push_str` (`write_to`), and Display just writes that text:
+// the wasm prints config errors through `ConfigError::message`, which keeps `core::fmt` (format
+// strings, padding, integer formatting) out of it.
 
 /// What is wrong with the field at `path`.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("`{path}`: {problem}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub path: String,
     pub problem: Problem,
 }
 
 /// The kinds of field error.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
-    #[error("is required")]
+    /// "is required"
     Missing,
-    #[error("must be {0}")]
+    /// "must be {0}"
     WrongType(&'static str),
-    #[error("is not a known field")]
+    /// "is not a known field"
     Unknown,
-    #[error("{0}")]
+    /// The text itself.
     Invalid(&'static str),
 }
 
 impl FieldError {
-    /// An error for `path`.
+    /// Appends "`path`: problem".
+    pub fn write_to(&self, out: &mut String) {
+        out.push('`');
+        out.push_str(&self.path);
+        out.push_str("`: ");
+        self.problem.write_to(out);
+    }
+}
+
+impl Problem {
+    /// Appends the problem's text.
+    pub fn write_to(&self, out: &mut String) {
+        match self {
+            Problem::Missing => out.push_str("is required"),
+            Problem::WrongType(what) => {
+                out.push_str("must be ");
+                out.push_str(what);
+            }
+            Problem::Unknown => out.push_str("is not a known field"),
+            Problem::Invalid(why) => out.push_str(why),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.write_to(&mut s);
+        f.write_str(&s)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.write_to(&mut s);
+        f.write_str(&s)
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl FieldError {
+    /// An error for `path`. Cold and out of line: it sits on every error path of every reader,
+    /// and keeping it one call keeps those paths small.
+    #[cold]
+    #[inline(never)]
     pub fn new(path: impl Into<String>, problem: Problem) -> Self {
         FieldError { path: path.into(), problem }
     }
@@ -47,9 +98,7 @@ pub fn join(path: &str, key: &str) -> String {
 pub fn index(path: &str, i: usize) -> String {
     let mut p = String::from(path);
     p.push('[');
-    let mut n = String::new();
-    super::json::write_int(&mut n, i as i64);
-    p.push_str(&n);
+    super::json::write_int(&mut p, i as i64);
     p.push(']');
     p
 }
@@ -72,7 +121,7 @@ impl<'a> Obj<'a> {
     /// Fails on the first key not in `allowed`.
     pub fn only(&self, allowed: &[&str]) -> Result<(), FieldError> {
         match self.entries.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-            Some((k, _)) => Err(FieldError::new(join(&self.path, k), Problem::Unknown)),
+            Some((k, _)) => Err(self.fail(k, Problem::Unknown)),
             None => Ok(()),
         }
     }
@@ -87,47 +136,67 @@ impl<'a> Obj<'a> {
         join(&self.path, key)
     }
 
-    /// The value under `key`; `null` counts as absent.
-    pub fn opt(&self, key: &str) -> Option<&'a Value> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v).filter(|v| **v != Value::Null)
+    /// The error `problem` for `key` of this object. Out of line so that each error path in the
+    /// readers is one call, not an inlined path join.
+    #[cold]
+    #[inline(never)]
+    pub fn fail(&self, key: &str, problem: Problem) -> FieldError {
+        FieldError::new(self.at(key), problem)
     }
 
-    fn req(&self, key: &str) -> Result<&'a Value, FieldError> {
-        self.opt(key).ok_or_else(|| FieldError::new(self.at(key), Problem::Missing))
+    /// The error `problem` for item `i` of the array under `key` (`key[i]`).
+    #[cold]
+    #[inline(never)]
+    pub fn fail_item(&self, key: &str, i: usize, problem: Problem) -> FieldError {
+        FieldError::new(index(&self.at(key), i), problem)
+    }
+
+    /// The value under `key`; `null` counts as absent.
+    pub fn opt(&self, key: &str) -> Option<&'a Value> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v).filter(|v| !matches!(v, Value::Null))
+    }
+
+    /// The value under `key` if present, through `pick`, which returns `None` for the wrong kind
+    /// (then the error says the field must be `what`). One body for every typed reader.
+    fn typed<T>(&self, key: &str, what: &'static str, pick: fn(&'a Value) -> Option<T>) -> Result<Option<T>, FieldError> {
+        match self.opt(key) {
+            None => Ok(None),
+            Some(v) => pick(v).map(Some).ok_or_else(|| self.fail(key, Problem::WrongType(what))),
+        }
+    }
+
+    /// `Missing` when a required field is absent.
+    fn required<T>(&self, key: &str, v: Option<T>) -> Result<T, FieldError> {
+        v.ok_or_else(|| self.fail(key, Problem::Missing))
     }
 
     pub fn opt_str(&self, key: &str) -> Result<Option<&'a str>, FieldError> {
-        match self.opt(key) {
-            None => Ok(None),
-            Some(Value::Str(s)) => Ok(Some(s)),
-            Some(_) => Err(FieldError::new(self.at(key), Problem::WrongType("a string"))),
-        }
+        self.typed(key, "a string", |v| match v {
+            Value::Str(s) => Some(s.as_str()),
+            _ => None,
+        })
     }
 
     pub fn str(&self, key: &str) -> Result<&'a str, FieldError> {
-        self.req(key)?;
-        self.opt_str(key).map(|s| s.unwrap_or_default())
+        self.required(key, self.opt_str(key)?)
     }
 
     pub fn opt_int(&self, key: &str) -> Result<Option<i64>, FieldError> {
-        match self.opt(key) {
-            None => Ok(None),
-            Some(Value::Int(n)) => Ok(Some(*n)),
-            Some(_) => Err(FieldError::new(self.at(key), Problem::WrongType("an integer"))),
-        }
+        self.typed(key, "an integer", |v| match v {
+            Value::Int(n) => Some(*n),
+            _ => None,
+        })
     }
 
     pub fn int(&self, key: &str) -> Result<i64, FieldError> {
-        self.req(key)?;
-        self.opt_int(key).map(|n| n.unwrap_or_default())
+        self.required(key, self.opt_int(key)?)
     }
 
     pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, FieldError> {
-        match self.opt(key) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(FieldError::new(self.at(key), Problem::WrongType("true or false"))),
-        }
+        self.typed(key, "true or false", |v| match v {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        })
     }
 
     pub fn opt_obj(&self, key: &str) -> Result<Option<Obj<'a>>, FieldError> {
@@ -135,35 +204,36 @@ impl<'a> Obj<'a> {
     }
 
     pub fn obj(&self, key: &str) -> Result<Obj<'a>, FieldError> {
-        Obj::new(self.req(key)?, self.at(key))
+        self.required(key, self.opt_obj(key)?)
     }
 
     pub fn opt_arr(&self, key: &str) -> Result<Option<&'a [Value]>, FieldError> {
-        match self.opt(key) {
-            None => Ok(None),
-            Some(Value::Array(items)) => Ok(Some(items)),
-            Some(_) => Err(FieldError::new(self.at(key), Problem::WrongType("an array"))),
-        }
+        self.typed(key, "an array", |v| match v {
+            Value::Array(items) => Some(items.as_slice()),
+            _ => None,
+        })
     }
 
     pub fn arr(&self, key: &str) -> Result<&'a [Value], FieldError> {
-        self.req(key)?;
-        self.opt_arr(key).map(|a| a.unwrap_or_default())
+        self.required(key, self.opt_arr(key)?)
     }
 
     /// An optional array of strings.
     pub fn opt_strs(&self, key: &str) -> Result<Option<Vec<&'a str>>, FieldError> {
         let Some(items) = self.opt_arr(key)? else { return Ok(None) };
-        let path = self.at(key);
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Value::Str(s) => Ok(s.as_str()),
-                _ => Err(FieldError::new(index(&path, i), Problem::WrongType("a string"))),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+        let mut out = Vec::with_capacity(items.len());
+        for (i, v) in items.iter().enumerate() {
+            match v {
+                Value::Str(s) => out.push(s.as_str()),
+                _ => return Err(self.fail_item(key, i, Problem::WrongType("a string"))),
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// An optional array of strings, owned; absent is empty.
+    pub fn strings(&self, key: &str) -> Result<Vec<String>, FieldError> {
+        Ok(self.opt_strs(key)?.unwrap_or_default().into_iter().map(String::from).collect())
     }
 }
 

@@ -26,6 +26,8 @@ pub struct App {
     banner_version: String,
     machine: RefCell<Machine>,
     store: Store,
+    /// The stored value last applied, so a re-read that finds nothing new does nothing.
+    seen: RefCell<Option<String>>,
     ui: Option<Ui>,
     gate: Gate,
     reporter: Option<Reporter>,
@@ -57,7 +59,7 @@ pub fn start(config_text: &str, build_hash: &str) -> bool {
     let config = match Config::parse(config_text) {
         Ok(c) => c,
         Err(e) => {
-            let mut msg = e.to_string();
+            let mut msg = e.message();
             msg.push_str(" — the banner is not shown and no optional script runs.");
             dom::error(&msg);
             return false;
@@ -122,7 +124,20 @@ pub fn start(config_text: &str, build_hash: &str) -> bool {
         // Restored from the back-forward cache: storage may have changed meanwhile.
         listeners.push(Listener::new(&w, "pageshow", |ev| {
             if ev.dyn_ref::<web_sys::PageTransitionEvent>().is_some_and(|p| p.persisted()) {
-                with(|app| app.step(Input::External(app.stored())));
+                with(App::reread);
+            }
+        }));
+        // A sibling site (www. vs app.) changes the shared cookie without any storage event:
+        // look again whenever the visitor comes back to this tab.
+        listeners.push(Listener::new(&w, "focus", |_| {
+            with(App::reread);
+        }));
+    }
+    if let Some(d) = &doc {
+        let d2 = d.clone();
+        listeners.push(Listener::new(d, "visibilitychange", move |_| {
+            if !d2.hidden() {
+                with(App::reread);
             }
         }));
     }
@@ -135,6 +150,7 @@ pub fn start(config_text: &str, build_hash: &str) -> bool {
         lang,
         banner_version,
         store,
+        seen: RefCell::new(None),
         ui,
         gate,
         reporter,
@@ -152,7 +168,17 @@ pub fn start(config_text: &str, build_hash: &str) -> bool {
 
 impl App {
     fn stored(&self) -> Stored {
-        evaluate(self.store.read().as_deref(), &self.config, dom::now_ms().div_euclid(1000))
+        let raw = self.store.read();
+        let stored = evaluate(raw.as_deref(), &self.config, dom::now_ms().div_euclid(1000));
+        *self.seen.borrow_mut() = raw;
+        stored
+    }
+
+    /// Applies the stored record if it changed since it was last read (another tab or site).
+    fn reread(&self) {
+        if self.store.read() != *self.seen.borrow() {
+            self.step(Input::External(self.stored()));
+        }
     }
 
     /// The effective choices now.
@@ -173,8 +199,15 @@ impl App {
 
     fn run(&self, fx: Effects, starting: bool) {
         match &fx.persist {
-            Some(Persist::Write(r)) => self.store.write(&codec::encode(r), self.config.lifetime_secs()),
-            Some(Persist::Clear) => self.store.clear(),
+            Some(Persist::Write(r)) => {
+                let value = codec::encode(r);
+                self.store.write(&value, self.config.lifetime_secs());
+                *self.seen.borrow_mut() = Some(value);
+            }
+            Some(Persist::Clear) => {
+                self.store.clear();
+                *self.seen.borrow_mut() = None;
+            }
             None => {}
         }
         if let Some(grants) = &fx.grants {

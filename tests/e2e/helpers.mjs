@@ -289,7 +289,7 @@ export async function switches(page) {
 
 /** Parse the pc_consent cookie per the contract. Returns null when it does not match the format. */
 export function parseConsentCookie(value) {
-  const m = /^1\.([0-9a-f]{32})\.(\d+)\.(\d+)\.(\d+)\.(.+)$/.exec(decodeURIComponent(value ?? ''));
+  const m = /^1\.([0-9a-f]{32})\.(\d+)\.(\d+)\.(\d+)\.([^.]+)(\.g)?$/.exec(decodeURIComponent(value ?? ''));
   if (!m) return null;
   const choices = {};
   for (const part of m[5].split('~')) {
@@ -297,7 +297,7 @@ export function parseConsentCookie(value) {
     if (!/^[a-z][a-z0-9_-]{0,31}$/.test(id) || (bit !== '0' && bit !== '1')) return null;
     choices[id] = bit === '1';
   }
-  return { id: m[1], revision: Number(m[2]), first: Number(m[3]), last: Number(m[4]), choices };
+  return { id: m[1], revision: Number(m[2]), first: Number(m[3]), last: Number(m[4]), choices, underGpc: !!m[6] };
 }
 
 /** Build a pc_consent cookie value per the contract. */

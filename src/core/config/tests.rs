@@ -180,3 +180,19 @@ fn url_safety() {
         assert!(!is_safe_url(bad), "{bad}");
     }
 }
+
+#[test]
+fn error_texts() {
+    let text = |t: &str| {
+        let e = Config::parse(t).unwrap_err();
+        assert_eq!(e.message(), e.to_string());
+        e.message()
+    };
+    assert_eq!(text("{"), "consent config is not valid JSON: invalid JSON at byte 1: expected a key");
+    assert_eq!(text(r#"{"a":1,"a":2}"#), "consent config is not valid JSON: duplicate key \"a\"");
+    assert_eq!(text(&"[".repeat(40)), "consent config is not valid JSON: JSON nested deeper than 32 levels");
+    assert_eq!(text("[]"), "consent config: ``: must be an object");
+    assert_eq!(text(&edit(&["siteId"], None)), "consent config: `siteId`: is required");
+    assert_eq!(text(&edit(&["reopenButton"], Some("1"))), "consent config: `reopenButton`: must be true or false");
+    assert_eq!(text(&edit(&["x"], Some("1"))), "consent config: `x`: is not a known field");
+}

@@ -39,13 +39,12 @@ pub fn reject_all() {
 
 /// Grants exactly `categories` (the others are refused). Unknown names are ignored with a warning.
 #[wasm_bindgen]
-pub fn accept(categories: Vec<String>) -> Result<(), JsError> {
+pub fn accept(categories: Vec<String>) {
     let known = app::with(|a| categories.iter().all(|c| a.config.category(c).is_some())).unwrap_or(true);
     if !known {
         dom::warn("consent.accept: unknown categories were ignored.");
     }
     app::dispatch(Input::Choose(categories, Surface::Api));
-    Ok(())
 }
 
 /// Shows the first layer again.

@@ -57,6 +57,16 @@
     });
     if (cm.urlPassthrough) w.gtag('set', 'url_passthrough', true);
     if (cm.adsDataRedaction) w.gtag('set', 'ads_data_redaction', true);
+    // A returning visitor: replay the update the banner computed on an earlier page, so tags see
+    // it before their first event. It is a cache, trusted only while it names the exact stored
+    // consent cookie and the config revision, has not expired, and no GPC signal appeared since;
+    // the wasm decides again on every load and sends its own update either way.
+    try {
+      var hint = JSON.parse(localStorage.getItem('pc_gcm'));
+      var cur = ('; ' + d.cookie).split('; ' + ((cfg.cookie && cfg.cookie.name) || 'pc_consent') + '=')[1];
+      if (hint && cur && hint.c === cur.split(';')[0] && hint.r === (cfg.revision || 0) && hint.e > Date.now() &&
+          (hint.g || navigator.globalPrivacyControl !== true)) w.gtag('consent', 'update', hint.s);
+    } catch (e) { /* storage unavailable: the wasm's update follows */ }
   }
 
   var base = (me && me.src) || d.baseURI;

@@ -89,45 +89,45 @@ impl SameSite {
 /// Where and how the consent record is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CookieSettings {
-    pub name: String,
+    pub name: &'static str,
     /// `None`: the current host only. A registrable domain shares the choice with its subdomains.
     pub domain: Option<String>,
-    pub path: String,
+    pub path: &'static str,
     pub same_site: SameSite,
 }
 
 /// One purpose the visitor decides on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Category {
-    pub id: String,
+    pub id: &'static str,
     /// Always on and locked (strictly necessary).
     pub required: bool,
     /// Cookie names to delete when the category is withdrawn; `*` matches any run of characters.
-    pub cookies: Vec<String>,
+    pub cookies: Vec<&'static str>,
 }
 
 /// The title and description of a category in one language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CategoryText {
-    pub title: String,
-    pub description: String,
+    pub title: &'static str,
+    pub description: &'static str,
 }
 
 /// Every text the banner shows, in one language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Texts {
-    pub title: String,
-    pub description: String,
-    pub accept_all: String,
-    pub reject_all: String,
-    pub customize: String,
-    pub save: String,
-    pub preferences_title: String,
-    pub close: String,
-    pub reopen: String,
-    pub policy_link: String,
-    pub gpc_notice: String,
-    pub consent_id_label: String,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub accept_all: &'static str,
+    pub reject_all: &'static str,
+    pub customize: &'static str,
+    pub save: &'static str,
+    pub preferences_title: &'static str,
+    pub close: &'static str,
+    pub reopen: &'static str,
+    pub policy_link: &'static str,
+    pub gpc_notice: &'static str,
+    pub consent_id_label: &'static str,
     /// In config category order.
     pub categories: Vec<CategoryText>,
 }
@@ -135,8 +135,8 @@ pub struct Texts {
 /// Region-specific Consent Mode defaults: these categories' signals start `granted` there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionDefault {
-    pub regions: Vec<String>,
-    pub granted: Vec<String>,
+    pub regions: Vec<&'static str>,
+    pub granted: Vec<&'static str>,
 }
 
 /// Google Consent Mode v2 settings.
@@ -145,29 +145,34 @@ pub struct ConsentMode {
     pub enabled: bool,
     pub wait_for_update: u32,
     /// Category id → the signals it grants.
-    pub map: Vec<(String, Vec<String>)>,
+    pub map: Vec<(&'static str, Vec<&'static str>)>,
     pub regions: Vec<RegionDefault>,
     pub url_passthrough: bool,
     pub ads_data_redaction: bool,
 }
 
 /// A validated site config.
+///
+/// Its strings borrow from the parsed JSON, which [`Config::parse`] keeps for the rest of the
+/// program (`'static`): a page parses its config once and uses it until it unloads, and
+/// borrowing instead of copying ~40 strings out of the JSON keeps the copies, their drop code
+/// and their error-path cleanup out of the wasm.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    pub site_id: String,
+    pub site_id: &'static str,
     pub revision: u32,
     pub lifetime_days: u32,
     pub cookie: CookieSettings,
-    pub endpoint: Option<String>,
-    pub privacy_policy_url: Option<String>,
-    pub default_language: String,
+    pub endpoint: Option<&'static str>,
+    pub privacy_policy_url: Option<&'static str>,
+    pub default_language: &'static str,
     pub reopen_button: bool,
     pub categories: Vec<Category>,
     /// Language tag → texts; the default language is among them.
-    pub texts: Vec<(String, Texts)>,
+    pub texts: Vec<(&'static str, Texts)>,
     pub consent_mode: ConsentMode,
     /// Categories the Global Privacy Control signal turns off.
-    pub gpc_categories: Vec<String>,
+    pub gpc_categories: Vec<&'static str>,
 }
 
 const TOP: [&str; 13] = [
@@ -191,7 +196,8 @@ const NOT_A_CATEGORY: Problem = Problem::Invalid("is not a configured category")
 pub const DEFAULT_LIFETIME_DAYS: u32 = 182;
 
 impl Config {
-    /// Parses and validates a config.
+    /// Parses and validates a config. The parsed JSON is leaked on purpose (the config borrows
+    /// from it): parse a config once per page or process, not per request.
     ///
     /// ```
     /// use consent_banner::core::config::Config;
@@ -204,11 +210,11 @@ impl Config {
     /// assert_eq!(err.to_string(), "consent config: `categories[0].required`: essential cannot be optional");
     /// ```
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
-        let v = json::parse(text)?;
-        Ok(Self::from_value(&v)?)
+        let v: &'static Value = Box::leak(Box::new(json::parse(text)?));
+        Ok(Self::from_value(v)?)
     }
 
-    fn from_value(v: &Value) -> Result<Config, FieldError> {
+    fn from_value(v: &'static Value) -> Result<Config, FieldError> {
         let o = Obj::new(v, String::new())?;
         o.only(&TOP)?;
 
@@ -230,7 +236,7 @@ impl Config {
         let privacy_policy_url = url_field(&o, "privacyPolicyUrl")?;
         let reopen_button = o.opt_bool("reopenButton")?.unwrap_or(true);
         let categories = parse_categories(&o)?;
-        let ids: Vec<&str> = categories.iter().map(|c| c.id.as_str()).collect();
+        let ids: Vec<&str> = categories.iter().map(|c| c.id).collect();
 
         let texts_obj = o.obj("texts")?;
         if texts_obj.entries().is_empty() {
@@ -238,17 +244,17 @@ impl Config {
         }
         let default_language = match o.opt_str("defaultLanguage")? {
             Some(l) if texts_obj.opt(l).is_none() => return Err(o.fail("defaultLanguage", Problem::Invalid("must be a language in `texts`"))),
-            Some(l) => l.to_string(),
-            None => texts_obj.entries()[0].0.clone(),
+            Some(l) => l,
+            None => texts_obj.entries()[0].0.as_str(),
         };
-        let fallback = texts_obj.obj(&default_language)?;
+        let fallback = texts_obj.obj(default_language)?;
         let mut texts = Vec::new();
         for (lang, _) in texts_obj.entries() {
             let t = texts_obj.obj(lang)?;
             if !super::event::is_language_tag(lang) {
                 return Err(FieldError::new(t.path, Problem::Invalid("is not a language tag")));
             }
-            texts.push((lang.clone(), parse_texts(&t, &fallback, &ids)?));
+            texts.push((lang.as_str(), parse_texts(&t, &fallback, &ids)?));
         }
 
         let consent_mode = parse_consent_mode(o.opt_obj("consentMode")?, &ids)?;
@@ -256,7 +262,7 @@ impl Config {
             None => default_gpc(&categories),
             Some(g) => {
                 g.only(&["categories"])?;
-                let list = g.strings("categories")?;
+                let list = g.strs("categories")?;
                 for (i, c) in list.iter().enumerate() {
                     match categories.iter().find(|k| k.id == *c) {
                         None => return Err(g.fail_item("categories", i, NOT_A_CATEGORY)),
@@ -271,7 +277,7 @@ impl Config {
         };
 
         Ok(Config {
-            site_id: site_id.into(),
+            site_id,
             revision,
             lifetime_days,
             cookie,
@@ -290,7 +296,7 @@ impl Config {
     pub fn texts_for(&self, lang: &str) -> &Texts {
         self.texts
             .iter()
-            .find(|(l, _)| l == lang)
+            .find(|(l, _)| *l == lang)
             .or_else(|| self.texts.iter().find(|(l, _)| *l == self.default_language))
             .map(|(_, t)| t)
             .unwrap_or(&self.texts[0].1)
@@ -307,8 +313,8 @@ impl Config {
     }
 }
 
-fn default_gpc(categories: &[Category]) -> Vec<String> {
-    categories.iter().filter(|c| c.id == "marketing" && !c.required).map(|c| c.id.clone()).collect()
+fn default_gpc(categories: &[Category]) -> Vec<&'static str> {
+    categories.iter().filter(|c| c.id == "marketing" && !c.required).map(|c| c.id).collect()
 }
 
 /// Category ids: `[a-z][a-z0-9_-]{0,31}`.
@@ -328,10 +334,10 @@ pub fn is_safe_url(s: &str) -> bool {
     ok_chars && shape && s.len() <= 2048
 }
 
-fn url_field(o: &Obj, key: &str) -> Result<Option<String>, FieldError> {
+fn url_field(o: &Obj<'static>, key: &str) -> Result<Option<&'static str>, FieldError> {
     match o.opt_str(key)? {
         None => Ok(None),
-        Some(u) if is_safe_url(u) => Ok(Some(u.into())),
+        Some(u) if is_safe_url(u) => Ok(Some(u)),
         Some(_) => Err(o.fail(key, Problem::Invalid("must be an http(s) URL or a path starting with /"))),
     }
 }
@@ -342,15 +348,15 @@ fn is_cookie_token(s: &str, wildcard: bool) -> bool {
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'+-.^_`|~".contains(&b) || (wildcard && b == b'*'))
 }
 
-fn parse_cookie(o: Option<Obj>) -> Result<CookieSettings, FieldError> {
-    let mut c = CookieSettings { name: "pc_consent".into(), domain: None, path: "/".into(), same_site: SameSite::Lax };
+fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
+    let mut c = CookieSettings { name: "pc_consent", domain: None, path: "/", same_site: SameSite::Lax };
     let Some(o) = o else { return Ok(c) };
     o.only(&["name", "domain", "path", "sameSite"])?;
     if let Some(name) = o.opt_str("name")? {
         if !is_cookie_token(name, false) {
             return Err(o.fail("name", Problem::Invalid("must be a cookie name (letters, digits, _ - .)")));
         }
-        c.name = name.into();
+        c.name = name;
     }
     if let Some(domain) = o.opt_str("domain")? {
         let d = domain.trim_start_matches('.');
@@ -369,7 +375,7 @@ fn parse_cookie(o: Option<Obj>) -> Result<CookieSettings, FieldError> {
         if !path.starts_with('/') || path.bytes().any(|b| b <= b' ' || b == b';') {
             return Err(o.fail("path", Problem::Invalid("must start with / and hold no spaces or ;")));
         }
-        c.path = path.into();
+        c.path = path;
     }
     c.same_site = match o.opt_str("sameSite")? {
         None | Some("Lax") => SameSite::Lax,
@@ -380,7 +386,7 @@ fn parse_cookie(o: Option<Obj>) -> Result<CookieSettings, FieldError> {
     Ok(c)
 }
 
-fn parse_categories(o: &Obj) -> Result<Vec<Category>, FieldError> {
+fn parse_categories(o: &Obj<'static>) -> Result<Vec<Category>, FieldError> {
     let items = o.arr("categories")?;
     let path = o.at("categories");
     if items.is_empty() || items.len() > super::event::MAX_CATEGORIES {
@@ -401,16 +407,16 @@ fn parse_categories(o: &Obj) -> Result<Vec<Category>, FieldError> {
         if id == "essential" && required != Some(true) {
             return Err(c.fail("required", Problem::Invalid("essential cannot be optional")));
         }
-        let cookies: Vec<String> = c.strings("cookies")?;
+        let cookies = c.strs("cookies")?;
         if let Some(j) = cookies.iter().position(|p| !is_cookie_token(p, true)) {
             return Err(c.fail_item("cookies", j, Problem::Invalid("must be a cookie name, with * as a wildcard")));
         }
-        out.push(Category { id: id.into(), required: required.unwrap_or(false), cookies });
+        out.push(Category { id, required: required.unwrap_or(false), cookies });
     }
     Ok(out)
 }
 
-fn parse_texts(t: &Obj, fallback: &Obj, ids: &[&str]) -> Result<Texts, FieldError> {
+fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, ids: &[&str]) -> Result<Texts, FieldError> {
     t.only(&TEXT_KEYS)?;
     let cats = t.obj("categories")?;
     if let Some((k, _)) = cats.entries().iter().find(|(k, _)| !ids.contains(&k.as_str())) {
@@ -420,13 +426,13 @@ fn parse_texts(t: &Obj, fallback: &Obj, ids: &[&str]) -> Result<Texts, FieldErro
     for id in ids {
         let c = cats.obj(id)?;
         c.only(&["title", "description"])?;
-        categories.push(CategoryText { title: c.str("title")?.into(), description: c.str("description")?.into() });
+        categories.push(CategoryText { title: c.str("title")?, description: c.str("description")? });
     }
     // One loop over the keys, in `Texts` field order, instead of twelve inlined reads: the first
     // seven are required and must not be blank; the other five fall back to the default
     // language, then to English, so a partial translation still renders every control with a name.
-    let mut values = Vec::with_capacity(REQUIRED_TEXTS + ENGLISH_FALLBACK.len());
-    for (i, &key) in TEXT_KEYS[..REQUIRED_TEXTS + ENGLISH_FALLBACK.len()].iter().enumerate() {
+    let mut values = [""; REQUIRED_TEXTS + ENGLISH_FALLBACK.len()];
+    for (i, &key) in TEXT_KEYS[..values.len()].iter().enumerate() {
         let value = match i.checked_sub(REQUIRED_TEXTS) {
             None => {
                 let s = t.str(key)?;
@@ -440,39 +446,39 @@ fn parse_texts(t: &Obj, fallback: &Obj, ids: &[&str]) -> Result<Texts, FieldErro
                 None => fallback.opt_str(key)?.unwrap_or(ENGLISH_FALLBACK[j]),
             },
         };
-        values.push(String::from(value));
+        values[i] = value;
     }
-    let mut values = values.into_iter();
-    let mut next = || values.next().unwrap_or_default();
+    let [title, description, accept_all, reject_all, customize, save, preferences_title, close, reopen, policy_link, gpc_notice, consent_id_label] =
+        values;
     Ok(Texts {
-        title: next(),
-        description: next(),
-        accept_all: next(),
-        reject_all: next(),
-        customize: next(),
-        save: next(),
-        preferences_title: next(),
-        close: next(),
-        reopen: next(),
-        policy_link: next(),
-        gpc_notice: next(),
-        consent_id_label: next(),
+        title,
+        description,
+        accept_all,
+        reject_all,
+        customize,
+        save,
+        preferences_title,
+        close,
+        reopen,
+        policy_link,
+        gpc_notice,
+        consent_id_label,
         categories,
     })
 }
 
-fn default_signal_map(ids: &[&str]) -> Vec<(String, Vec<String>)> {
+fn default_signal_map(ids: &[&str]) -> Vec<(&'static str, Vec<&'static str>)> {
     let mut map = Vec::new();
     if ids.contains(&"analytics") {
-        map.push(("analytics".into(), vec!["analytics_storage".into()]));
+        map.push(("analytics", vec!["analytics_storage"]));
     }
     if ids.contains(&"marketing") {
-        map.push(("marketing".into(), ["ad_storage", "ad_user_data", "ad_personalization"].map(String::from).to_vec()));
+        map.push(("marketing", vec!["ad_storage", "ad_user_data", "ad_personalization"]));
     }
     map
 }
 
-fn parse_consent_mode(o: Option<Obj>, ids: &[&str]) -> Result<ConsentMode, FieldError> {
+fn parse_consent_mode(o: Option<Obj<'static>>, ids: &[&str]) -> Result<ConsentMode, FieldError> {
     let mut cm = ConsentMode {
         enabled: true,
         wait_for_update: 500,
@@ -498,11 +504,11 @@ fn parse_consent_mode(o: Option<Obj>, ids: &[&str]) -> Result<ConsentMode, Field
             if !ids.contains(&cat.as_str()) {
                 return Err(map.fail(cat, NOT_A_CATEGORY));
             }
-            let signals = map.strings(cat)?;
-            if let Some(j) = signals.iter().position(|s| !SIGNALS.contains(&s.as_str())) {
+            let signals = map.strs(cat)?;
+            if let Some(j) = signals.iter().position(|s| !SIGNALS.contains(s)) {
                 return Err(map.fail_item(cat, j, Problem::Invalid("is not a Consent Mode v2 signal")));
             }
-            cm.map.push((cat.clone(), signals));
+            cm.map.push((cat.as_str(), signals));
         }
     }
     if let Some(regions) = o.opt_arr("regions")? {
@@ -510,7 +516,7 @@ fn parse_consent_mode(o: Option<Obj>, ids: &[&str]) -> Result<ConsentMode, Field
         for (i, r) in regions.iter().enumerate() {
             let r = Obj::new(r, index(&path, i))?;
             r.only(&["region", "granted"])?;
-            let codes = r.strings("region")?;
+            let codes = r.strs("region")?;
             if codes.is_empty() {
                 return Err(r.fail("region", Problem::Missing));
             }
@@ -521,8 +527,8 @@ fn parse_consent_mode(o: Option<Obj>, ids: &[&str]) -> Result<ConsentMode, Field
                     Problem::Invalid("must be an ISO 3166-1 country or ISO 3166-2 subdivision code (EU is not one)"),
                 ));
             }
-            let granted = r.strings("granted")?;
-            if let Some(j) = granted.iter().position(|c| !ids.contains(&c.as_str())) {
+            let granted = r.strs("granted")?;
+            if let Some(j) = granted.iter().position(|c| !ids.contains(c)) {
                 return Err(r.fail_item("granted", j, NOT_A_CATEGORY));
             }
             cm.regions.push(RegionDefault { regions: codes, granted });

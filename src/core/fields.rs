@@ -231,9 +231,9 @@ impl<'a> Obj<'a> {
         Ok(Some(out))
     }
 
-    /// An optional array of strings, owned; absent is empty.
-    pub fn strings(&self, key: &str) -> Result<Vec<String>, FieldError> {
-        Ok(self.opt_strs(key)?.unwrap_or_default().into_iter().map(String::from).collect())
+    /// An optional array of strings; absent is empty.
+    pub fn strs(&self, key: &str) -> Result<Vec<&'a str>, FieldError> {
+        Ok(self.opt_strs(key)?.unwrap_or_default())
     }
 }
 

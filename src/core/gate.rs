@@ -62,8 +62,8 @@ pub fn cookies_to_clear(config: &Config, withdrawn: &[String], present: &[&str])
     let patterns: Vec<&str> = config
         .categories
         .iter()
-        .filter(|c| withdrawn.contains(&c.id))
-        .flat_map(|c| c.cookies.iter().map(String::as_str))
+        .filter(|c| withdrawn.iter().any(|w| w == c.id))
+        .flat_map(|c| c.cookies.iter().copied())
         .collect();
     present
         .iter()

@@ -1,6 +1,8 @@
 //! Categories → Google Consent Mode v2 signals.
 
 use super::config::Config;
+use super::json::{write_int, write_str};
+use super::record::Record;
 
 /// The `gtag('consent','update', …)` state for the effective choices: every mapped signal, granted
 /// only when every category mapped to it is granted.
@@ -20,11 +22,46 @@ pub fn update<'a>(config: &'a Config, grants: &[(String, bool)]) -> Vec<(&'a str
         for s in signals {
             match out.iter_mut().find(|(k, _)| k == s) {
                 Some(slot) => slot.1 &= granted,
-                None => out.push((s.as_str(), granted)),
+                None => out.push((s, granted)),
             }
         }
     }
     out
+}
+
+/// The cached update the bootstrap replays on the next page, before any tag runs (JSON):
+/// `{"c": stored cookie value, "r": config revision, "e": expiry in ms, "g": decided under GPC,
+/// "s": {signal: state}}`.
+/// The bootstrap only compares it with the current cookie, the clock and the GPC signal; it never
+/// decodes a record. `None` when there is no current decision to cache.
+///
+/// ```
+/// # use consent_banner::core::{config::Config, gcm::hint, record::Record};
+/// # let cfg = Config::parse(r#"{"siteId":"d","categories":[{"id":"essential","required":true},{"id":"analytics"}],"texts":{"en":{"title":"t","description":"d","acceptAll":"a","rejectAll":"r","customize":"c","save":"s","preferencesTitle":"p","categories":{"essential":{"title":"e","description":"e"},"analytics":{"title":"a","description":"a"}}}}}"#).unwrap();
+/// let r = Record { consent_id: "0".repeat(32), revision: 0, first_decision: 10, last_decision: 10,
+///                  choices: vec![("analytics".into(), true)], under_gpc: false };
+/// let grants = vec![("essential".into(), true), ("analytics".into(), true)];
+/// assert_eq!(hint(&cfg, Some(&r), "v", &grants).unwrap(),
+///            r#"{"c":"v","r":0,"e":15724810000,"g":false,"s":{"analytics_storage":"granted"}}"#);
+/// ```
+pub fn hint(config: &Config, record: Option<&Record>, cookie: &str, grants: &[(String, bool)]) -> Option<String> {
+    let r = record.filter(|_| config.consent_mode.enabled && !cookie.is_empty())?;
+    let mut s = String::from("{\"c\":");
+    write_str(&mut s, cookie);
+    s.push_str(",\"r\":");
+    write_int(&mut s, i64::from(config.revision));
+    s.push_str(",\"e\":");
+    write_int(&mut s, (r.last_decision + config.lifetime_secs()) * 1000);
+    s.push_str(if r.under_gpc { ",\"g\":true,\"s\":{" } else { ",\"g\":false,\"s\":{" });
+    for (i, (signal, granted)) in update(config, grants).into_iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        write_str(&mut s, signal);
+        s.push_str(if granted { ":\"granted\"" } else { ":\"denied\"" });
+    }
+    s.push_str("}}");
+    Some(s)
 }
 
 #[cfg(test)]
@@ -55,5 +92,32 @@ mod tests {
         assert!(u.contains(&("analytics_storage", true)));
         let all = vec![("analytics".into(), true), ("marketing".into(), true)];
         assert!(update(&c, &all).iter().all(|(_, g)| *g));
+    }
+
+    #[test]
+    fn hint_only_for_a_current_decision_with_consent_mode_on() {
+        let c = Config::parse(MINIMAL).unwrap();
+        let r = Record {
+            consent_id: "a".repeat(32),
+            revision: 2,
+            first_decision: 1,
+            last_decision: 100,
+            choices: vec![("analytics".into(), true), ("marketing".into(), false)],
+            under_gpc: true,
+        };
+        let grants = vec![("essential".into(), true), ("analytics".into(), true), ("marketing".into(), false)];
+        let h = hint(&c, Some(&r), "1.x\"y", &grants).unwrap();
+        let v = crate::core::json::parse(&h).unwrap();
+        assert_eq!(v.get("c"), Some(&crate::core::json::Value::Str("1.x\"y".into())));
+        assert_eq!(v.get("g"), Some(&crate::core::json::Value::Bool(true)));
+        assert_eq!(v.get("r"), Some(&crate::core::json::Value::Int(2)));
+        assert_eq!(v.get("e"), Some(&crate::core::json::Value::Int((100 + 182 * 86_400) * 1000)));
+        let s = v.get("s").unwrap();
+        assert_eq!(s.get("ad_storage"), Some(&crate::core::json::Value::Str("denied".into())));
+        assert_eq!(s.get("analytics_storage"), Some(&crate::core::json::Value::Str("granted".into())));
+        assert_eq!(hint(&c, None, "1.x", &grants), None);
+        assert_eq!(hint(&c, Some(&r), "", &grants), None);
+        let off = Config::parse(&MINIMAL.replace(r#""siteId""#, r#""consentMode":{"enabled":false},"siteId""#)).unwrap();
+        assert_eq!(hint(&off, Some(&r), "1.x", &grants), None);
     }
 }

@@ -29,8 +29,8 @@ pub fn pick<'a>(have: &[&'a str], html_lang: Option<&str>, browser: &[&str], def
 
 /// [`pick`] over a config's languages.
 pub fn choose<'a>(config: &'a Config, html_lang: Option<&str>, browser: &[&str]) -> &'a str {
-    let have: Vec<&str> = config.texts.iter().map(|(l, _)| l.as_str()).collect();
-    pick(&have, html_lang, browser, &config.default_language)
+    let have: Vec<&str> = config.texts.iter().map(|(l, _)| *l).collect();
+    pick(&have, html_lang, browser, config.default_language)
 }
 
 /// Right-to-left scripts, by primary language subtag.

@@ -136,7 +136,7 @@ impl Machine {
             }
             Input::External(stored) => self.load(config, stored, env, false),
             Input::AcceptAll(surface) => {
-                let all = config.categories.iter().map(|c| c.id.clone()).collect();
+                let all = config.categories.iter().map(|c| String::from(c.id)).collect();
                 self.decide(config, all, Action::AcceptAll, surface, env)
             }
             Input::RejectAll(surface) => self.decide(config, Vec::new(), Action::RejectAll, surface, env),
@@ -174,7 +174,7 @@ impl Machine {
     pub fn is_settled(&self, config: &Config) -> bool {
         self.record
             .as_ref()
-            .is_some_and(|r| config.categories.iter().all(|c| c.required || r.choice(&c.id).is_some()))
+            .is_some_and(|r| config.categories.iter().all(|c| c.required || r.choice(c.id).is_some()))
     }
 
     fn diff(&self, before: &[(String, bool)]) -> Effects {
@@ -247,7 +247,7 @@ impl Machine {
             },
         };
         let turn_off: Vec<(String, bool)> =
-            config.gpc_categories.iter().filter(|c| r.choice(c) != Some(false)).map(|c| (c.clone(), false)).collect();
+            config.gpc_categories.iter().filter(|c| r.choice(c) != Some(false)).map(|c| (String::from(*c), false)).collect();
         self.gpc_honoured = true;
         if turn_off.is_empty() && r.under_gpc {
             self.record = Some(r);
@@ -264,7 +264,7 @@ impl Machine {
     fn decide(&mut self, config: &Config, granted: Vec<String>, action: Action, surface: Surface, env: Env) -> Effects {
         let now = env.now_ms.div_euclid(1000);
         let choices: Vec<(String, bool)> =
-            config.categories.iter().map(|c| (c.id.clone(), c.required || granted.contains(&c.id))).collect();
+            config.categories.iter().map(|c| (c.id.into(), c.required || granted.iter().any(|g| g == c.id))).collect();
         let mut record = match self.record.take() {
             Some(r) => r,
             None => Record {

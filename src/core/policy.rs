@@ -58,7 +58,7 @@ pub fn evaluate(raw: Option<&str>, config: &Config, now: i64) -> Stored {
     if now - record.last_decision > config.lifetime_secs() {
         return Stored::Expired(record);
     }
-    let undecided = config.categories.iter().any(|c| !c.required && record.choice(&c.id).is_none());
+    let undecided = config.categories.iter().any(|c| !c.required && record.choice(c.id).is_none());
     if undecided {
         Stored::Incomplete(record)
     } else {
@@ -72,7 +72,7 @@ pub fn effective(config: &Config, record: Option<&Record>) -> Vec<(String, bool)
     config
         .categories
         .iter()
-        .map(|c| (c.id.clone(), c.required || record.and_then(|r| r.choice(&c.id)).unwrap_or(false)))
+        .map(|c| (c.id.into(), c.required || record.and_then(|r| r.choice(c.id)).unwrap_or(false)))
         .collect()
 }
 

@@ -15,6 +15,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 
+/// localStorage key of the cached Consent Mode update (read by `www/consent.js`).
+const HINT_KEY: &str = "pc_gcm";
+
 thread_local! {
     static APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
 }
@@ -99,7 +102,7 @@ pub fn start(config_text: &str, build_hash: &str) -> bool {
             with(|app| app.gate.apply(app.machine.borrow().grants()));
         },
     );
-    let reporter = config.endpoint.clone().map(|url| {
+    let reporter = config.endpoint.map(|url| {
         Reporter::new(
             url,
             |id, status, retry| {
@@ -114,7 +117,7 @@ pub fn start(config_text: &str, build_hash: &str) -> bool {
     if let Some(w) = dom::window() {
         // Another tab changed the record: apply it without a reload.
         listeners.push(Listener::new(&w, "storage", |ev| {
-            let key = ev.dyn_ref::<web_sys::StorageEvent>().and_then(|s| s.key());
+            let key = dom::prop(&ev, "key").as_string();
             with(|app| {
                 if key.as_deref().map_or(true, |k| k == app.store.key()) {
                     app.step(Input::External(app.stored()));
@@ -123,7 +126,7 @@ pub fn start(config_text: &str, build_hash: &str) -> bool {
         }));
         // Restored from the back-forward cache: storage may have changed meanwhile.
         listeners.push(Listener::new(&w, "pageshow", |ev| {
-            if ev.dyn_ref::<web_sys::PageTransitionEvent>().is_some_and(|p| p.persisted()) {
+            if dom::prop_true(&ev, "persisted") {
                 with(App::reread);
             }
         }));
@@ -136,14 +139,14 @@ pub fn start(config_text: &str, build_hash: &str) -> bool {
     if let Some(d) = &doc {
         let d2 = d.clone();
         listeners.push(Listener::new(d, "visibilitychange", move |_| {
-            if !d2.hidden() {
+            if !dom::prop_true(&d2, "hidden") {
                 with(App::reread);
             }
         }));
     }
 
     let store = Store::new(config.cookie.clone());
-    let gpc = dom::window().is_some_and(|w| dom::prop(&w.navigator(), "globalPrivacyControl") == JsValue::TRUE);
+    let gpc = dom::window().is_some_and(|w| dom::prop_true(&w.navigator(), "globalPrivacyControl"));
     let app = Rc::new(App {
         machine: RefCell::new(Machine::new(&config)),
         config,
@@ -215,6 +218,7 @@ impl App {
                 self.clear_cookies(&fx.withdrawn);
             }
             self.consent_mode_update(grants);
+            self.consent_mode_hint(grants);
             self.gate.apply(grants);
             if !starting && !fx.changed.is_empty() {
                 dom::emit("consent:change", &self.detail(Some(&fx.changed)));
@@ -234,15 +238,15 @@ impl App {
             let page = dom::window()
                 .and_then(|w| {
                     let l = w.location();
-                    let mut p = l.origin().ok()?;
-                    p.push_str(&l.pathname().ok()?);
+                    let mut p = dom::prop(&l, "origin").as_string()?;
+                    p.push_str(&dom::prop(&l, "pathname").as_string()?);
                     Some(p)
                 })
                 .unwrap_or_default();
             let event = ConsentEvent {
                 event_id: rep.event_id,
                 consent_id: rep.consent_id,
-                site_id: self.config.site_id.clone(),
+                site_id: self.config.site_id.into(),
                 action: rep.action,
                 choices: rep.choices,
                 surface: rep.surface,
@@ -276,6 +280,19 @@ impl App {
             dom::set_prop(&state, signal, &JsValue::from_str(if granted { "granted" } else { "denied" }));
         }
         let _ = gtag.call3(&w, &JsValue::from_str("consent"), &JsValue::from_str("update"), &state);
+    }
+
+    /// Caches this page's update for the bootstrap of the next one (see `gcm::hint`); cleared
+    /// whenever there is no settled decision, so nothing stale is ever replayed.
+    fn consent_mode_hint(&self, grants: &[(String, bool)]) {
+        let Some(ls) = storage::local() else { return };
+        let m = self.machine.borrow();
+        let seen = self.seen.borrow();
+        let record = m.record.as_ref().filter(|_| m.is_settled(&self.config));
+        let _ = match gcm::hint(&self.config, record, seen.as_deref().unwrap_or(""), grants) {
+            Some(h) => ls.set_item(HINT_KEY, &h),
+            None => ls.remove_item(HINT_KEY),
+        };
     }
 
     /// `{categories, consentId, decided}` for `consent:ready`, or `{categories, changed,

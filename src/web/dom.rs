@@ -5,8 +5,17 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, Event, EventTarget, Node, Window};
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The `window` global, `None` where there is none. Read directly rather than through
+    /// `web_sys::window()`, which probes four globals (`globalThis`, `self`, `window`, `global`)
+    /// and checks `instanceof Window`: five imports and their shims in the glue.
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: Option<Window>;
+}
+
 pub fn window() -> Option<Window> {
-    web_sys::window()
+    WINDOW.with(Clone::clone)
 }
 
 pub fn document() -> Option<Document> {
@@ -40,10 +49,17 @@ pub fn append(parent: &Node, child: &Node) {
     let _ = parent.append_child(child);
 }
 
-/// `tag` with attributes and text, appended to `parent`.
-pub fn child(doc: &Document, parent: &Node, tag: &str, attrs: &[(&str, &str)], content: Option<&str>) -> Option<Element> {
-    let el = create(doc, tag)?;
-    for (k, v) in attrs {
+/// An element from `spec`, with text, appended to `parent`. `spec` is the tag, then fixed
+/// attributes separated by spaces: `"button type=button class=btn"`; a name without `=` gets
+/// an empty value (`hidden`). Values cannot hold spaces; set config-derived ones with [`set_attr`].
+//
+// One static string per element instead of a slice of (name, value) pairs: the banner builds
+// ~25 elements, and each pair was two pointer/length stores inlined at the call site.
+pub fn child(doc: &Document, parent: &Node, spec: &str, content: Option<&str>) -> Option<Element> {
+    let mut parts = spec.split(' ');
+    let el = create(doc, parts.next()?)?;
+    for a in parts {
+        let (k, v) = a.split_once('=').unwrap_or((a, ""));
         set_attr(&el, k, v);
     }
     if let Some(t) = content {
@@ -53,19 +69,12 @@ pub fn child(doc: &Document, parent: &Node, tag: &str, attrs: &[(&str, &str)], c
     Some(el)
 }
 
-/// Every element matching `selector` under `root`, in document order.
-pub fn query_all(root: &Node, selector: &str) -> Vec<Element> {
-    let list = if let Some(d) = root.dyn_ref::<Document>() {
-        d.query_selector_all(selector)
-    } else if let Some(e) = root.dyn_ref::<Element>() {
-        e.query_selector_all(selector)
-    } else if let Some(s) = root.dyn_ref::<web_sys::ShadowRoot>() {
-        s.query_selector_all(selector)
-    } else {
-        return Vec::new();
-    };
+/// The elements of a `querySelectorAll` result, in document order; none if it threw. Callers
+/// call `querySelectorAll` on what they hold (document or element): no `instanceof` dispatch.
+pub fn elements(list: Result<web_sys::NodeList, JsValue>) -> Vec<Element> {
     let Ok(list) = list else { return Vec::new() };
-    (0..list.length()).filter_map(|i| list.item(i)?.dyn_into::<Element>().ok()).collect()
+    // A selector only matches elements.
+    (0..list.length()).filter_map(|i| list.item(i)).map(JsCast::unchecked_into).collect()
 }
 
 /// The nearest ancestor-or-self of an event's target matching `selector`.
@@ -73,10 +82,9 @@ pub fn closest(event: &Event, selector: &str) -> Option<Element> {
     event.target()?.dyn_into::<Element>().ok()?.closest(selector).ok().flatten()
 }
 
+/// `focus()` exists on every HTML, SVG and MathML element, so no `instanceof` check.
 pub fn focus(el: &Element) {
-    if let Some(h) = el.dyn_ref::<web_sys::HtmlElement>() {
-        let _ = h.focus();
-    }
+    let _ = el.unchecked_ref::<web_sys::HtmlElement>().focus();
 }
 
 /// A property of any JS object; `undefined` when it is missing or its getter throws.
@@ -86,6 +94,29 @@ pub fn prop(obj: &JsValue, key: &str) -> JsValue {
 
 pub fn set_prop(obj: &JsValue, key: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+/// The element in `activeElement` of a document or shadow root.
+pub fn active(root: &JsValue) -> Option<Element> {
+    prop(root, "activeElement").dyn_into().ok()
+}
+
+/// Whether a property is exactly `true` (`persisted`, `shiftKey`, `checked`, …).
+//
+// Properties and dictionaries go through `prop`/`set_prop` rather than typed web-sys getters and
+// setters: every distinct web-sys method is one more import and JS shim in the glue (plus an
+// `instanceof` check for each `dyn_ref`), while these two reuse the same two imports.
+pub fn prop_true(obj: &JsValue, key: &str) -> bool {
+    prop(obj, key) == JsValue::TRUE
+}
+
+/// A plain JS object with these properties, for dictionary arguments (`EventInit`, …).
+pub fn object(props: &[(&str, &JsValue)]) -> js_sys::Object {
+    let o = js_sys::Object::new();
+    for (k, v) in props {
+        set_prop(&o, k, v);
+    }
+    o
 }
 
 /// Milliseconds since the Unix epoch.
@@ -138,9 +169,8 @@ impl Drop for Listener {
 /// Dispatches a `CustomEvent` with `detail` on the document.
 pub fn emit(name: &str, detail: &JsValue) {
     let Some(doc) = document() else { return };
-    let init = web_sys::CustomEventInit::new();
-    init.set_detail(detail);
-    if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+    let init = object(&[("detail", detail)]);
+    if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, init.unchecked_ref()) {
         let _ = doc.dispatch_event(&ev);
     }
 }

@@ -9,7 +9,8 @@ use crate::core::i18n;
 use crate::core::machine::View;
 use std::cell::RefCell;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlInputElement, KeyboardEvent, ShadowRoot, ShadowRootInit, ShadowRootMode};
+use wasm_bindgen::JsValue;
+use web_sys::{Element, Event, ShadowRoot};
 
 const CSS: &str = include_str!("banner.css");
 pub const HOST_ID: &str = "pc-host";
@@ -42,7 +43,8 @@ pub struct Ui {
     layer: Element,
     backdrop: Element,
     dialog: Element,
-    switches: Vec<(String, HtmlInputElement)>,
+    /// Category id and its checkbox.
+    switches: Vec<(&'static str, Element)>,
     reopen: Option<Element>,
     consent_id: Element,
     gpc_notice: Element,
@@ -67,7 +69,7 @@ impl Ui {
         let body = doc.body()?;
         let host = dom::create(&doc, "div")?;
         dom::set_attr(&host, "id", HOST_ID);
-        let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)).ok()?;
+        let root = host.attach_shadow(dom::object(&[("mode", &"open".into())]).unchecked_ref()).ok()?;
         if let Ok(sheet) = web_sys::CssStyleSheet::new() {
             let _ = sheet.replace_sync(CSS);
             root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
@@ -77,56 +79,64 @@ impl Ui {
         let r: &web_sys::Node = &root;
 
         // First layer: a labelled region, reachable by keyboard, not modal.
-        let layer = dom::child(&doc, r, "section", &[("class", "layer"), ("role", "region"), ("aria-labelledby", "pc-t"), ("lang", lang), ("dir", dir), ("hidden", "")], None)?;
-        dom::child(&doc, &layer, "h2", &[("id", "pc-t")], Some(&t.title))?;
-        let p = dom::child(&doc, &layer, "p", &[("id", "pc-d")], Some(&t.description))?;
+        // Each top-level part carries the texts' language and direction.
+        let localized = |el: Element| {
+            dom::set_attr(&el, "lang", lang);
+            dom::set_attr(&el, "dir", dir);
+            el
+        };
+        let layer = localized(dom::child(&doc, r, "section class=layer role=region aria-labelledby=pc-t hidden", None)?);
+        dom::child(&doc, &layer, "h2 id=pc-t", Some(t.title))?;
+        let p = dom::child(&doc, &layer, "p id=pc-d", Some(t.description))?;
         if let Some(url) = &config.privacy_policy_url {
             dom::append(&p, &doc.create_text_node(" "));
-            dom::child(&doc, &p, "a", &[("href", url)], Some(&t.policy_link))?;
+            dom::set_attr(&dom::child(&doc, &p, "a", Some(t.policy_link))?, "href", url);
         }
-        let row = dom::child(&doc, &layer, "div", &[("class", "row")], None)?;
-        dom::child(&doc, &row, "button", &[("type", "button"), ("class", "btn"), ("data-action", "accept-all")], Some(&t.accept_all))?;
-        dom::child(&doc, &row, "button", &[("type", "button"), ("class", "btn"), ("data-action", "reject-all")], Some(&t.reject_all))?;
-        dom::child(&doc, &row, "button", &[("type", "button"), ("class", "alt"), ("data-action", "customize")], Some(&t.customize))?;
+        let row = dom::child(&doc, &layer, "div class=row", None)?;
+        dom::child(&doc, &row, "button type=button class=btn data-action=accept-all", Some(t.accept_all))?;
+        dom::child(&doc, &row, "button type=button class=btn data-action=reject-all", Some(t.reject_all))?;
+        dom::child(&doc, &row, "button type=button class=alt data-action=customize", Some(t.customize))?;
 
         // Preferences: a modal dialog.
-        let backdrop = dom::child(&doc, r, "div", &[("class", "backdrop"), ("hidden", "")], None)?;
-        let dialog = dom::child(&doc, &backdrop, "div", &[("class", "prefs"), ("role", "dialog"), ("aria-modal", "true"), ("aria-labelledby", "pc-pt"), ("tabindex", "-1"), ("lang", lang), ("dir", dir)], None)?;
-        dom::child(&doc, &dialog, "h2", &[("id", "pc-pt")], Some(&t.preferences_title))?;
-        let gpc_notice = dom::child(&doc, &dialog, "p", &[("class", "note"), ("data-gpc-notice", ""), ("role", "status"), ("hidden", "")], Some(&t.gpc_notice))?;
+        let backdrop = dom::child(&doc, r, "div class=backdrop hidden", None)?;
+        let dialog = localized(dom::child(&doc, &backdrop, "div class=prefs role=dialog aria-modal=true aria-labelledby=pc-pt tabindex=-1", None)?);
+        dom::child(&doc, &dialog, "h2 id=pc-pt", Some(t.preferences_title))?;
+        let gpc_notice = dom::child(&doc, &dialog, "p class=note data-gpc-notice role=status hidden", Some(t.gpc_notice))?;
         let mut switches = Vec::new();
         for (i, (cat, text)) in config.categories.iter().zip(&t.categories).enumerate() {
             let mut desc_id = String::from("pc-c");
             crate::core::json::write_int(&mut desc_id, i as i64);
-            let wrap = dom::child(&doc, &dialog, "div", &[("class", "cat")], None)?;
-            let label = dom::child(&doc, &wrap, "label", &[], None)?;
-            dom::child(&doc, &label, "span", &[], Some(&text.title))?;
-            let input = dom::child(&doc, &label, "input", &[("type", "checkbox"), ("role", "switch"), ("data-category", &cat.id), ("aria-describedby", &desc_id)], None)?;
+            let wrap = dom::child(&doc, &dialog, "div class=cat", None)?;
+            let label = dom::child(&doc, &wrap, "label", None)?;
+            dom::child(&doc, &label, "span", Some(text.title))?;
+            let input = dom::child(&doc, &label, "input type=checkbox role=switch", None)?;
+            dom::set_attr(&input, "data-category", cat.id);
+            dom::set_attr(&input, "aria-describedby", &desc_id);
             if cat.required {
                 dom::flag(&input, "checked", true);
                 dom::flag(&input, "disabled", true);
             }
-            dom::child(&doc, &wrap, "p", &[("id", &desc_id)], Some(&text.description))?;
-            switches.push((cat.id.clone(), input.dyn_into::<HtmlInputElement>().ok()?));
+            dom::set_attr(&dom::child(&doc, &wrap, "p", Some(text.description))?, "id", &desc_id);
+            switches.push((cat.id, input));
         }
-        let cid = dom::child(&doc, &dialog, "p", &[("class", "cid")], Some(&t.consent_id_label))?;
+        let cid = dom::child(&doc, &dialog, "p class=cid", Some(t.consent_id_label))?;
         dom::append(&cid, &doc.create_text_node(": "));
-        let consent_id = dom::child(&doc, &cid, "code", &[("data-consent-id", "")], None)?;
-        let row = dom::child(&doc, &dialog, "div", &[("class", "row")], None)?;
-        dom::child(&doc, &row, "button", &[("type", "button"), ("class", "btn"), ("data-action", "accept-all")], Some(&t.accept_all))?;
-        dom::child(&doc, &row, "button", &[("type", "button"), ("class", "btn"), ("data-action", "reject-all")], Some(&t.reject_all))?;
-        dom::child(&doc, &row, "button", &[("type", "button"), ("class", "alt"), ("data-action", "save")], Some(&t.save))?;
-        dom::child(&doc, &dialog, "button", &[("type", "button"), ("class", "x"), ("data-action", "close"), ("aria-label", &t.close)], Some("×"))?;
+        let consent_id = dom::child(&doc, &cid, "code data-consent-id", None)?;
+        let row = dom::child(&doc, &dialog, "div class=row", None)?;
+        dom::child(&doc, &row, "button type=button class=btn data-action=accept-all", Some(t.accept_all))?;
+        dom::child(&doc, &row, "button type=button class=btn data-action=reject-all", Some(t.reject_all))?;
+        dom::child(&doc, &row, "button type=button class=alt data-action=save", Some(t.save))?;
+        dom::set_attr(&dom::child(&doc, &dialog, "button type=button class=x data-action=close", Some("×"))?, "aria-label", t.close);
 
         let reopen = if config.reopen_button {
-            dom::child(&doc, r, "button", &[("type", "button"), ("class", "reopen"), ("data-action", "reopen"), ("lang", lang), ("dir", dir), ("hidden", "")], Some(&t.reopen))
+            dom::child(&doc, r, "button type=button class=reopen data-action=reopen hidden", Some(t.reopen)).map(localized)
         } else {
             None
         };
 
         let _ = body.prepend_with_node_1(&host);
 
-        let switch_ids: Vec<(String, HtmlInputElement)> = switches.clone();
+        let switch_ids = switches.clone();
         let act = on_action.clone();
         let click = Listener::new(&root, "click", move |ev| {
             let Some(button) = dom::closest(&ev, "[data-action]") else { return };
@@ -136,7 +146,7 @@ impl Ui {
                 Some("customize") | Some("reopen") => UiAction::OpenPreferences,
                 Some("close") => UiAction::ClosePreferences,
                 Some("save") => UiAction::Save(
-                    switch_ids.iter().filter(|(_, input)| input.checked()).map(|(id, _)| id.clone()).collect(),
+                    switch_ids.iter().filter(|(_, input)| dom::prop_true(input, "checked")).map(|(id, _)| String::from(*id)).collect(),
                 ),
                 _ => return,
             };
@@ -152,16 +162,15 @@ impl Ui {
         let dialog_for_keys = dialog.clone();
         let root_for_keys = root.clone();
         let keys = Listener::new(&root, "keydown", move |ev| {
-            let Some(k) = ev.dyn_ref::<KeyboardEvent>() else { return };
             if dialog_for_keys.closest("[hidden]").ok().flatten().is_some() {
                 return;
             }
-            match k.key().as_str() {
-                "Escape" => {
+            match dom::prop(&ev, "key").as_string().as_deref() {
+                Some("Escape") => {
                     ev.prevent_default();
                     on_action(UiAction::ClosePreferences);
                 }
-                "Tab" => trap_tab(&dialog_for_keys, &root_for_keys, k),
+                Some("Tab") => trap_tab(&dialog_for_keys, &root_for_keys, &ev),
                 _ => {}
             }
         });
@@ -195,13 +204,13 @@ impl Ui {
         if scene.view == View::Preferences && was != View::Preferences {
             for (id, input) in &self.switches {
                 let on = scene.grants.iter().any(|(c, g)| c == id && *g);
-                input.set_checked(on);
+                dom::set_prop(input, "checked", &JsValue::from_bool(on));
             }
             dom::focus(&self.dialog);
         }
         if was == View::Preferences && scene.view != View::Preferences {
             if let Some(opener) = self.opener.take() {
-                let visible = opener.is_connected() && opener.closest("[hidden]").ok().flatten().is_none();
+                let visible = dom::prop_true(&opener, "isConnected") && opener.closest("[hidden]").ok().flatten().is_none();
                 if visible {
                     dom::focus(&opener);
                 } else if scene.view == View::Hidden {
@@ -215,22 +224,23 @@ impl Ui {
 
     /// Remembers what had focus, to give it back when the dialog closes.
     pub fn remember_opener(&self) {
-        let inner = self.root.active_element();
-        let outer = dom::document().and_then(|d| d.active_element()).filter(|e| *e != self.host);
+        let inner = dom::active(&self.root);
+        let outer = dom::document().and_then(|d| dom::active(&d)).filter(|e| *e != self.host);
         *self.opener.borrow_mut() = inner.or(outer);
     }
 }
 
-fn trap_tab(dialog: &Element, root: &ShadowRoot, k: &KeyboardEvent) {
-    let items = dom::query_all(dialog, "button,input:not([disabled]),a[href]");
+fn trap_tab(dialog: &Element, root: &ShadowRoot, k: &Event) {
+    let items = dom::elements(dialog.query_selector_all("button,input:not([disabled]),a[href]"));
     let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
-    let active = root.active_element();
+    let active = dom::active(root);
     let at = |e: &Element| active.as_ref() == Some(e);
     let outside = active.as_ref().map_or(true, |a| !items.contains(a));
-    if k.shift_key() && (at(first) || outside) {
+    let shift = dom::prop_true(k, "shiftKey");
+    if shift && (at(first) || outside) {
         k.prevent_default();
         dom::focus(last);
-    } else if !k.shift_key() && (at(last) || outside) {
+    } else if !shift && (at(last) || outside) {
         k.prevent_default();
         dom::focus(first);
     }

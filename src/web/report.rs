@@ -13,7 +13,7 @@ const KEY: &str = "pc_outbox";
 
 /// Sends events to the configured endpoint; owns its callbacks and listeners.
 pub struct Reporter {
-    endpoint: String,
+    endpoint: &'static str,
     memory: RefCell<Outbox>,
     in_flight: RefCell<Vec<String>>,
     warned: Cell<bool>,
@@ -26,7 +26,7 @@ impl Reporter {
     /// `answered(id, status, retry_after)` and `visibility(hidden)` must reach
     /// [`Reporter::settle`] and [`Reporter::on_visibility`] through the banner's single instance.
     pub fn new(
-        endpoint: String,
+        endpoint: &'static str,
         answered: impl Fn(String, u16, Option<String>) + Clone + 'static,
         visibility: impl Fn(bool) + Clone + 'static,
     ) -> Reporter {
@@ -43,7 +43,7 @@ impl Reporter {
         if let Some(doc) = dom::document() {
             let v = visibility.clone();
             let d = doc.clone();
-            listeners.push(Listener::new(&doc, "visibilitychange", move |_| v(d.hidden())));
+            listeners.push(Listener::new(&doc, "visibilitychange", move |_| v(dom::prop_true(&d, "hidden"))));
         }
         if let Some(w) = dom::window() {
             listeners.push(Listener::new(&w, "online", move |_| visibility(false)));
@@ -107,7 +107,7 @@ impl Reporter {
             let ok = self.on_answer.as_ref().unchecked_ref::<js_sys::Function>().bind1(&JsValue::NULL, &id);
             let fail = self.on_fail.as_ref().unchecked_ref::<js_sys::Function>().bind1(&JsValue::NULL, &id);
             self.in_flight.borrow_mut().push(e.id.clone());
-            let promise: JsValue = w.fetch_with_str_and_init(&self.endpoint, &init).into();
+            let promise: JsValue = w.fetch_with_str_and_init(self.endpoint, &init).into();
             if let Ok(then) = dom::prop(&promise, "then").dyn_into::<js_sys::Function>() {
                 let _ = then.call2(&promise, &ok, &fail);
             }
@@ -141,7 +141,7 @@ impl Reporter {
         let Some(nav) = dom::window().map(|w| w.navigator()) else { return };
         for e in self.load().entries {
             if !self.in_flight.borrow().contains(&e.id) {
-                let _ = nav.send_beacon_with_opt_str(&self.endpoint, Some(&e.body));
+                let _ = nav.send_beacon_with_opt_str(self.endpoint, Some(&e.body));
             }
         }
     }

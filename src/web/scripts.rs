@@ -7,8 +7,8 @@ use crate::core::gate;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
-use web_sys::{Element, MutationObserver, MutationObserverInit};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, MutationObserver};
 
 const PENDING: &str = "script[type=\"text/plain\"][data-consent]:not([data-consent-state]),iframe[data-consent]:not([data-consent-state])";
 const STATE: &str = "data-consent-state";
@@ -31,11 +31,9 @@ impl Gate {
         let observer = (|| {
             let cb = Closure::<dyn FnMut()>::new(on_insert);
             let obs = MutationObserver::new(cb.as_ref().unchecked_ref()).ok()?;
-            let init = MutationObserverInit::new();
-            init.set_child_list(true);
-            init.set_subtree(true);
+            let init = dom::object(&[("childList", &JsValue::TRUE), ("subtree", &JsValue::TRUE)]);
             let root = dom::document()?.document_element()?;
-            obs.observe_with_options(&root, &init).ok()?;
+            obs.observe_with_options(&root, init.unchecked_ref()).ok()?;
             Some((obs, cb))
         })();
         Gate { queue: RefCell::new(VecDeque::new()), waiting: Cell::new(false), loaded: Closure::new(on_load), observer }
@@ -44,7 +42,7 @@ impl Gate {
     /// Queues every not-yet-handled gated element whose category is granted, then runs the queue.
     pub fn apply(&self, grants: &[(String, bool)]) {
         let Some(doc) = dom::document() else { return };
-        for el in dom::query_all(&doc, PENDING) {
+        for el in dom::elements(doc.query_selector_all(PENDING)) {
             let category = dom::attr(&el, "data-consent").unwrap_or_default();
             if gate::may_run(category.trim(), grants) {
                 dom::set_attr(&el, STATE, "queued");
@@ -79,7 +77,7 @@ impl Gate {
     fn activate(&self, old: &Element) -> bool {
         dom::set_attr(old, STATE, "activated");
         let src = dom::attr(old, "data-src");
-        if old.tag_name().eq_ignore_ascii_case("iframe") {
+        if dom::prop(old, "tagName").as_string().is_some_and(|t| t.eq_ignore_ascii_case("iframe")) {
             if let Some(src) = src {
                 dom::set_attr(old, "src", &src);
             }
@@ -93,11 +91,9 @@ impl Gate {
             }
         }
         // The nonce attribute reads back empty once parsed (nonce hiding); the property keeps it.
-        if let (Some(o), Some(n)) = (old.dyn_ref::<web_sys::HtmlElement>(), new.dyn_ref::<web_sys::HtmlElement>()) {
-            let nonce = o.nonce();
-            if !nonce.is_empty() {
-                n.set_nonce(&nonce);
-            }
+        let nonce = dom::prop(old, "nonce");
+        if nonce.as_string().is_some_and(|n| !n.is_empty()) {
+            dom::set_prop(&new, "nonce", &nonce);
         }
         if let Some(t) = dom::attr(old, "data-type") {
             dom::set_attr(&new, "type", &t);
@@ -107,12 +103,10 @@ impl Gate {
         let external = src.is_some();
         match src {
             Some(src) => {
-                if let Some(s) = new.dyn_ref::<web_sys::HtmlScriptElement>() {
-                    // Injected scripts are async by default; order comes from waiting on each load.
-                    s.set_async(false);
-                    s.set_onload(Some(self.loaded.as_ref().unchecked_ref()));
-                    s.set_onerror(Some(self.loaded.as_ref().unchecked_ref()));
-                }
+                // Injected scripts are async by default; order comes from waiting on each load.
+                dom::set_prop(&new, "async", &JsValue::FALSE);
+                dom::set_prop(&new, "onload", self.loaded.as_ref());
+                dom::set_prop(&new, "onerror", self.loaded.as_ref());
                 dom::set_attr(&new, "src", &src);
             }
             None => dom::text(&new, &old.text_content().unwrap_or_default()),

@@ -18,7 +18,8 @@ pub struct Store {
 }
 
 fn html_document() -> Option<HtmlDocument> {
-    dom::document()?.dyn_into::<HtmlDocument>().ok()
+    // `cookie` is there on every document; a throwing getter/setter is caught by the callers.
+    Some(dom::document()?.unchecked_into())
 }
 
 /// `localStorage`, if reading it does not throw.
@@ -37,7 +38,7 @@ fn set_cookie(line: &str) -> bool {
 
 impl Store {
     pub fn new(settings: CookieSettings) -> Store {
-        let secure = dom::window().and_then(|w| w.location().protocol().ok()).is_some_and(|p| p == "https:");
+        let secure = dom::window().is_some_and(|w| dom::prop(&w.location(), "protocol") == "https:");
         Store { settings, secure, memory: RefCell::new(None), warned: Cell::new(false) }
     }
 
@@ -50,16 +51,16 @@ impl Store {
     /// The stored value: cookie first (it is what sibling sites share), then the localStorage
     /// mirror, then memory.
     pub fn read(&self) -> Option<String> {
-        let from_cookie = cookie_header().and_then(|h| gate::cookie_value(&h, &self.settings.name).map(String::from));
+        let from_cookie = cookie_header().and_then(|h| gate::cookie_value(&h, self.settings.name).map(String::from));
         from_cookie
             .filter(|v| !v.is_empty())
-            .or_else(|| local().and_then(|s| s.get_item(&self.settings.name).ok().flatten()))
+            .or_else(|| local().and_then(|s| s.get_item(self.settings.name).ok().flatten()))
             .or_else(|| self.memory.borrow().clone())
     }
 
     fn attributes(&self, line: &mut String, domain: Option<&str>) {
         line.push_str("; path=");
-        line.push_str(&self.settings.path);
+        line.push_str(self.settings.path);
         if let Some(d) = domain.filter(|d| !d.is_empty()) {
             line.push_str("; domain=");
             line.push_str(d);
@@ -75,42 +76,41 @@ impl Store {
     pub fn write(&self, value: &str, max_age: i64) {
         *self.memory.borrow_mut() = Some(value.to_string());
         let mut line = String::with_capacity(160);
-        line.push_str(&self.settings.name);
+        line.push_str(self.settings.name);
         line.push('=');
         line.push_str(value);
         self.attributes(&mut line, self.settings.domain.as_deref());
         line.push_str("; max-age=");
         crate::core::json::write_int(&mut line, max_age);
         let cookie_ok = set_cookie(&line) && self.read_cookie_is(value);
-        let local_ok = local().is_some_and(|s| s.set_item(&self.settings.name, value).is_ok());
+        let local_ok = local().is_some_and(|s| s.set_item(self.settings.name, value).is_ok());
         if !cookie_ok && !local_ok {
             self.degrade();
         }
     }
 
     fn read_cookie_is(&self, value: &str) -> bool {
-        cookie_header().is_some_and(|h| gate::cookie_value(&h, &self.settings.name) == Some(value))
+        cookie_header().is_some_and(|h| gate::cookie_value(&h, self.settings.name) == Some(value))
     }
 
     /// Forgets the stored value everywhere.
     pub fn clear(&self) {
         *self.memory.borrow_mut() = None;
-        let name = self.settings.name.clone();
-        self.delete_cookie(&name);
+        self.delete_cookie(self.settings.name);
         if let Some(s) = local() {
-            let _ = s.remove_item(&self.settings.name);
+            let _ = s.remove_item(self.settings.name);
         }
     }
 
     /// Deletes cookie `name` under every domain it may have been set on.
     pub fn delete_cookie(&self, name: &str) {
-        let host = dom::window().and_then(|w| w.location().hostname().ok()).unwrap_or_default();
+        let host = dom::window().and_then(|w| dom::prop(&w.location(), "hostname").as_string()).unwrap_or_default();
         let mut domains = gate::deletion_domains(&host);
         if let Some(d) = &self.settings.domain {
             domains.push(d.clone());
         }
         for domain in domains {
-            for path in ["/", self.settings.path.as_str()] {
+            for path in ["/", self.settings.path] {
                 let mut line = String::from(name);
                 line.push_str("=; max-age=0; path=");
                 line.push_str(path);
@@ -125,6 +125,6 @@ impl Store {
 
     /// The storage key the record uses (for `storage` events from other tabs).
     pub fn key(&self) -> &str {
-        &self.settings.name
+        self.settings.name
     }
 }

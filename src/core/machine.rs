@@ -237,14 +237,7 @@ impl Machine {
                 return None;
             }
             Some(r) => r,
-            None => Record {
-                consent_id: self.prior_id.take().unwrap_or_else(|| new_consent_id(&env)),
-                revision: config.revision,
-                first_decision: now,
-                last_decision: now,
-                choices: Vec::new(),
-                under_gpc: true,
-            },
+            None => self.new_record(config, now, env),
         };
         let turn_off: Vec<(String, bool)> =
             config.gpc_categories.iter().filter(|c| r.choice(c) != Some(false)).map(|c| (String::from(*c), false)).collect();
@@ -267,14 +260,7 @@ impl Machine {
             config.categories.iter().map(|c| (c.id.into(), c.required || granted.iter().any(|g| g == c.id))).collect();
         let mut record = match self.record.take() {
             Some(r) => r,
-            None => Record {
-                consent_id: self.prior_id.take().unwrap_or_else(|| new_consent_id(&env)),
-                revision: config.revision,
-                first_decision: now,
-                last_decision: now,
-                choices: Vec::new(),
-                under_gpc: false,
-            },
+            None => self.new_record(config, now, env),
         };
         record.apply(&choices);
         record.revision = config.revision;
@@ -289,6 +275,18 @@ impl Machine {
         fx.persist = Some(Persist::Write(record));
         fx.view = Some(self.set_view(View::Hidden));
         fx
+    }
+
+    /// A record for a first decision; it keeps the id of an outdated record, if there was one.
+    fn new_record(&mut self, config: &Config, now: i64, env: Env) -> Record {
+        Record {
+            consent_id: self.prior_id.take().unwrap_or_else(|| new_consent_id(&env)),
+            revision: config.revision,
+            first_decision: now,
+            last_decision: now,
+            choices: Vec::new(),
+            under_gpc: false,
+        }
     }
 
     fn report(&self, r: &Record, action: Action, surface: Surface, env: Env) -> Report {

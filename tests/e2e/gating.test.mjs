@@ -119,7 +119,9 @@ h.test('data-type="module" becomes the type; attributes copied; gated iframe get
     'activated script keeps crossorigin, referrerpolicy and data-* attributes');
   assert.ok([null, '', 'text/javascript', 'application/javascript'].includes(type), `classic script type: ${type}`);
   await page.waitForFunction(() => document.querySelector('iframe[data-consent]').getAttribute('src') === '/t/frame.html');
-  const frame = page.frames().find((f) => f.url().endsWith('/t/frame.html'));
+  // The frame navigates after its src is set; wait for its document rather than racing it.
+  const frame = await (await page.$('iframe[data-consent]')).contentFrame();
   assert.ok(frame);
   await frame.waitForSelector('#frame-ok');
+  assert.ok(frame.url().endsWith('/t/frame.html'));
 });

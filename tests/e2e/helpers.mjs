@@ -48,6 +48,37 @@ function slowFile(file, ms, type = 'text/javascript; charset=utf-8') {
  * Registers before/after hooks that start the server and the browser for this file, and returns
  * the harness: `h.url`, `h.events` (bodies POSTed to /v1/events), `h.test(name, fn, opts)`.
  */
+/**
+ * A stand-in consent endpoint: answers 204 (CORS-open) and records every request body in `events`
+ * as {method, host, contentType, text, json}.
+ */
+export function recordEvents(events) {
+  return (req, res) => {
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': 'POST',
+        'Access-Control-Allow-Headers': 'content-type',
+      });
+      return void res.end();
+    }
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let json = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        /* recorded as text */
+      }
+      events.push({ method: req.method, host: req.headers.host, contentType: req.headers['content-type'] ?? '', text, json });
+      res.writeHead(req.method === 'POST' ? 204 : 405, { 'Cache-Control': 'no-store' });
+      res.end();
+    });
+  };
+}
+
 /** opts.routes: extra server routes ({path: (req, res) => …}) for this file's pages. */
 export function harness(opts = {}) {
   const h = {
@@ -72,30 +103,7 @@ export function harness(opts = {}) {
         { prefix: '/t/', dir: path.join(E2E_DIR, 'pages') },
       ],
       routes: {
-        '/v1/events': (req, res) => {
-          if (req.method === 'OPTIONS') {
-            res.writeHead(204, {
-              'Access-Control-Allow-Origin': '*',
-              'Access-Control-Allow-Methods': 'POST',
-              'Access-Control-Allow-Headers': 'content-type',
-            });
-            return void res.end();
-          }
-          const chunks = [];
-          req.on('data', (c) => chunks.push(c));
-          req.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json = null;
-            try {
-              json = JSON.parse(text);
-            } catch {
-              /* recorded as text */
-            }
-            h.events.push({ method: req.method, contentType: req.headers['content-type'] ?? '', text, json });
-            res.writeHead(req.method === 'POST' ? 204 : 405, { 'Cache-Control': 'no-store' });
-            res.end();
-          });
-        },
+        '/v1/events': recordEvents(h.events),
         // The first of two gated external scripts arrives late; document order must still hold.
         '/t/slow/order-a.js': slowFile(path.join(E2E_DIR, 'pages', 'order-a.js'), 600),
         ...opts.routes,

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
-import { assert, CHROMIUM, CHROMIUM_ARGS, E2E_DIR, PKG_DIR, ROOT, T, settle } from './helpers.mjs';
+import { assert, recordEvents, CHROMIUM, CHROMIUM_ARGS, E2E_DIR, PKG_DIR, ROOT, T, settle } from './helpers.mjs';
 
 export const EXAMPLES_DIR = path.join(ROOT, 'examples');
 export const STD_DIR = path.join(E2E_DIR, 'pages', 'std');
@@ -51,30 +51,7 @@ export function stdHarness(opts = {}) {
     state: {},
   };
 
-  h.routes['/v1/events'] = (req, res) => {
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, {
-        'Access-Control-Allow-Origin': '*',
-        'Access-Control-Allow-Methods': 'POST',
-        'Access-Control-Allow-Headers': 'content-type',
-      });
-      return void res.end();
-    }
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let json = null;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        /* kept as text */
-      }
-      h.events.push({ method: req.method, host: req.headers.host, contentType: req.headers['content-type'] ?? '', text, json });
-      res.writeHead(req.method === 'POST' ? 204 : 405, { 'Cache-Control': 'no-store' });
-      res.end();
-    });
-  };
+  h.routes['/v1/events'] = recordEvents(h.events);
   Object.assign(h.routes, opts.routes ?? {});
 
   /**

@@ -60,10 +60,10 @@ pub fn encode(r: &Record) -> String {
 }
 
 fn number(s: &str, what: &'static str) -> Result<i64, CodecError> {
-    if s.is_empty() || s.len() > 12 || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
-        return Err(CodecError::Malformed(what));
+    match super::json::read_digits(s, 12) {
+        Some(n) if !(s.len() > 1 && s.starts_with('0')) => Ok(n),
+        _ => Err(CodecError::Malformed(what)),
     }
-    s.parse().map_err(|_| CodecError::Malformed(what))
 }
 
 /// Reads a cookie value back into a record.

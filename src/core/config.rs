@@ -436,7 +436,7 @@ fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, ids: &[&str]) -> Resul
         let value = match i.checked_sub(REQUIRED_TEXTS) {
             None => {
                 let s = t.str(key)?;
-                if s.trim().is_empty() {
+                if s.trim_ascii().is_empty() {
                     return Err(t.fail(key, Problem::Invalid("must not be empty")));
                 }
                 s

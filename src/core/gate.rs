@@ -94,16 +94,16 @@ pub fn deletion_domains(host: &str) -> Vec<String> {
 
 /// Names of the cookies in a `document.cookie` string.
 pub fn cookie_names(cookie_header: &str) -> Vec<&str> {
-    cookie_header.split(';').filter_map(|kv| kv.split('=').next()).map(str::trim).filter(|n| !n.is_empty()).collect()
+    cookie_header.split(';').filter_map(|kv| kv.split('=').next()).map(str::trim_ascii).filter(|n| !n.is_empty()).collect()
 }
 
 /// The value of cookie `name` in a `document.cookie` string.
 pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
     cookie_header
         .split(';')
-        .filter_map(|kv| kv.trim().split_once('='))
+        .filter_map(|kv| kv.trim_ascii().split_once('='))
         .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
+        .map(|(_, v)| v.trim_ascii())
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::config::Config;
 /// ```
 pub fn pick<'a>(have: &[&'a str], html_lang: Option<&str>, browser: &[&str], default: &'a str) -> &'a str {
     let find = |want: &str| -> Option<&'a str> {
-        let want = want.trim();
+        let want = want.trim_ascii();
         if want.is_empty() {
             return None;
         }

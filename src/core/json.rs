@@ -326,6 +326,23 @@ pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// A run of 1 to `max_len` (≤ 18) ASCII digits as a number; anything else is `None`. Cheaper than
+/// `str::parse`, whose sign and overflow handling the wasm would otherwise carry.
+///
+/// ```
+/// use consent_banner::core::json::read_digits;
+/// assert_eq!(read_digits("0042", 4), Some(42));
+/// assert_eq!(read_digits("12345", 4), None);
+/// assert_eq!(read_digits("-1", 4), None);
+/// assert_eq!(read_digits("", 4), None);
+/// ```
+pub fn read_digits(s: &str, max_len: usize) -> Option<i64> {
+    if s.is_empty() || s.len() > max_len.min(18) {
+        return None;
+    }
+    s.bytes().try_fold(0i64, |n, b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+}
+
 /// Appends a decimal integer.
 pub fn write_int(out: &mut String, n: i64) {
     if n < 0 {

@@ -46,8 +46,7 @@ impl Outcome {
 
 /// Parses a `Retry-After` value in seconds (HTTP dates are not worth their code here).
 pub fn retry_after_ms(header: &str) -> Option<i64> {
-    let h = header.trim();
-    (!h.is_empty() && h.len() <= 7 && h.bytes().all(|b| b.is_ascii_digit())).then(|| h.parse::<i64>().ok()).flatten().map(|s| s * 1000)
+    super::json::read_digits(header.trim_ascii(), 7).map(|s| s * 1000)
 }
 
 /// The queue of undelivered events, oldest first.

@@ -44,7 +44,7 @@ impl Gate {
         let Some(doc) = dom::document() else { return };
         for el in dom::elements(doc.query_selector_all(PENDING)) {
             let category = dom::attr(&el, "data-consent").unwrap_or_default();
-            if gate::may_run(category.trim(), grants) {
+            if gate::may_run(category.trim_ascii(), grants) {
                 dom::set_attr(&el, STATE, "queued");
                 self.queue.borrow_mut().push_back(el);
             }

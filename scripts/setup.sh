@@ -91,35 +91,25 @@ if [[ "$have_wb" != "$wb_version" ]] || ! command -v wasm-bindgen-test-runner >/
   installed=1
 fi
 
-# --- wasm-opt (binaryen from npm: current, and a 3 s install) -----------------------------------
-have_binaryen=""
-if [[ -x "$WASM_OPT" && -f tools/binaryen/node_modules/binaryen/package.json ]]; then
-  have_binaryen=$(node -p 'require("./tools/binaryen/node_modules/binaryen/package.json").version' 2>/dev/null || true)
-fi
-if [[ "$have_binaryen" != "$BINARYEN_VERSION" ]]; then
+# --- npm-packaged build tools, each pinned in its own tools/<pkg>/ ------------------------------
+# npm_tool PKG VERSION BIN WHY: installs PKG@VERSION into tools/PKG unless exactly that version is there.
+npm_tool() {
+  local pkg=$1 version=$2 bin=$3 why=$4 have=""
+  if [[ -x "$bin" && -f "tools/$pkg/node_modules/$pkg/package.json" ]]; then
+    have=$(node -p "require('./tools/$pkg/node_modules/$pkg/package.json').version" 2>/dev/null || true)
+  fi
+  [[ "$have" == "$version" ]] && return 0
   need npm "install Node.js 20 + npm"
-  say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION) into tools/binaryen"
-  mkdir -p tools/binaryen
-  npm install --prefix tools/binaryen --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION" \
-    || die "npm install binaryen@$BINARYEN_VERSION failed (check 'npm view binaryen version')"
-  [[ -x "$WASM_OPT" ]] || die "binaryen installed but $WASM_OPT is missing"
+  say "installing $why (npm $pkg@$version) into tools/$pkg"
+  mkdir -p "tools/$pkg"
+  npm install --prefix "tools/$pkg" --no-audit --no-fund --loglevel=error "$pkg@$version" \
+    || die "npm install $pkg@$version failed (check 'npm view $pkg version')"
+  [[ -x "$bin" ]] || die "$pkg installed but $bin is missing"
   installed=1
-fi
-
-# --- terser (npm), which minifies the wasm-bindgen glue ----------------------------------------
-have_terser=""
-if [[ -x "$TERSER" && -f tools/terser/node_modules/terser/package.json ]]; then
-  have_terser=$(node -p 'require("./tools/terser/node_modules/terser/package.json").version' 2>/dev/null || true)
-fi
-if [[ "$have_terser" != "$TERSER_VERSION" ]]; then
-  need npm "install Node.js 20 + npm"
-  say "installing terser@$TERSER_VERSION into tools/terser"
-  mkdir -p tools/terser
-  npm install --prefix tools/terser --no-audit --no-fund --loglevel=error "terser@$TERSER_VERSION" \
-    || die "npm install terser@$TERSER_VERSION failed (check 'npm view terser version')"
-  [[ -x "$TERSER" ]] || die "terser installed but $TERSER is missing"
-  installed=1
-fi
+}
+# binaryen from npm: current, and a 3 s install (Debian's wasm-opt is old).
+npm_tool binaryen "$BINARYEN_VERSION" "$WASM_OPT" "wasm-opt"
+npm_tool terser "$TERSER_VERSION" "$TERSER" "the glue and bootstrap minifier"
 
 # --- apt packages: chromium + chromedriver (--browser), brotli (--browser or --size) -------------
 apt_pkgs=()

@@ -126,3 +126,36 @@ h.test('back-forward cache: a withdrawal made on another page reaches the restor
   assert.deepEqual(ev.change.at(-1)?.categories, ['essential'], `consent:change on restore: ${JSON.stringify(ev.change)}`);
   assert.notEqual((await bannerState(page)).layer, 'shown');
 }, { init: [pageshowLog] });
+
+// A sibling site on the same cookie domain (www. ↔ app.) rewrites the shared cookie: no storage
+// event reaches this tab. The banner looks again when the visitor returns (window focus, or the
+// document becoming visible). Headless Chromium never fires those events on its own, so the test
+// rewrites the cookie the way the sibling's Set-Cookie would, checks nothing changes by itself,
+// then dispatches the event the browser would send.
+for (const [name, fire] of [
+  ['window focus', () => window.dispatchEvent(new Event('focus'))],
+  ['visibilitychange to visible', () => document.dispatchEvent(new Event('visibilitychange'))],
+]) {
+  h.test(`sibling site withdrew on the shared cookie → applied on ${name}`, async ({ page, context }) => {
+    await page.goto(h.url + '/g/tab.html');
+    await waitReady(page);
+    await layerButton(page, 'accept-all').click();
+    await page.waitForFunction(() => window.__gated?.marketing === 1);
+    const [cookie] = (await context.cookies(h.url)).filter((c) => c.name === 'pc_consent');
+    assert.ok(cookie, 'the choice is in the pc_consent cookie');
+    // Same record, a later decision refusing both optional categories.
+    const parts = cookie.value.split('.');
+    parts[4] = String(Number(parts[4]) + 5);
+    parts[5] = parts[5].replace(/(analytics|marketing):1/g, '$1:0');
+    await context.addCookies([{ ...cookie, value: parts.join('.') }]);
+    await settle(page, 300);
+    assert.equal(await page.evaluate(() => window.consent.accepted('marketing')), true, 'no re-read without an event');
+
+    await page.evaluate(fire);
+    await page.waitForFunction(() => !window.consent.accepted('marketing') && !window.consent.accepted('analytics'));
+    const ev = await recorded(page);
+    assert.deepEqual(ev.change.at(-1).categories, ['essential'], `consent:change: ${JSON.stringify(ev.change.at(-1))}`);
+    assert.deepEqual(ev.change.at(-1).changed.sort(), ['analytics', 'marketing']);
+    assert.equal((await bannerState(page)).layer, 'hidden', 'a decision exists: no banner');
+  });
+}

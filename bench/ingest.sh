@@ -2,9 +2,10 @@
 # bench/ingest.sh — ingest benchmark of the consent endpoint (loopback only, bounded).
 #
 # Builds the endpoint in release mode and runs its load generator (endpoint/src/bin/ingest_bench.rs):
-# events/s and p50/p99 latency of POST /v1/events with durable commits (SQLite WAL,
-# synchronous=FULL, group commit) at 1, 16 and 64 concurrent keep-alive clients, next to a trivial
-# axum handler answering 204 measured in the same run. The ratio column is the figure.
+# events/s and p50/p99 latency of POST /v1/events with durable commits (SQLite WAL, every answer
+# after an fsync of the WAL covering its commit, group commit) at 1, 16 and 64 concurrent
+# keep-alive clients, next to a trivial axum handler answering 204 measured in the same run. The
+# ratio column is the figure.
 #
 #   bash bench/ingest.sh                         # defaults: --events 20000 --seconds 8 --clients 1,16,64
 #   bash bench/ingest.sh --clients 64 --events 50000

@@ -63,6 +63,11 @@ impl RateLimiter {
         }
     }
 
+    /// Whether requests are limited at all (when not, callers skip working out the client).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// Takes one token for `(net, site)`; `Err(wait)` says how long until one is available.
     pub fn check(&self, net: ClientNet, site: &str, now: Instant) -> Result<(), Duration> {
         if !self.enabled {

@@ -1,40 +1,17 @@
-//! The evidence log in SQLite: schema, the hash chain, and every read and write on the tables.
-//!
-//! # The chain
-//!
-//! Every row `i` (its `seq`, 1, 2, 3, … without gaps) stores `payload_hash = SHA-256(payload_i)`
-//! and `chain_hash = h_i` where
-//!
-//! ```text
-//! h_0 = 32 zero bytes (or the checkpoint's hash once rows have been purged)
-//! h_i = SHA-256( h_{i-1} ‖ SHA-256(payload_i) ‖ meta_i )
-//! meta_i = u64be(seq) ‖ str(event_id) ‖ str(site_id) ‖ str(consent_id)
-//!          ‖ i64be(received_at) ‖ opt(gpc_header)
-//! str(s) = u32be(byte length of s) ‖ UTF-8 bytes of s
-//! opt(None) = 0x00;  opt(Some(s)) = 0x01 ‖ str(s)
-//! ```
-//!
-//! `payload_i` is the canonical JSON of the event ([`ConsentEvent::to_json`]) and
-//! `received_at` the server's receive time in UTC milliseconds. Because the chain covers the
-//! payload's *hash*, erasing a payload (GDPR Art. 17) leaves a verifiable tombstone, and purging
-//! the oldest rows keeps the rest verifiable from the `checkpoint` row, which holds the `seq` and
-//! `chain_hash` of the last purged row.
-//!
-//! [`ConsentEvent::to_json`]: consent_banner::core::event::ConsentEvent::to_json
+//! The evidence log's rows: appending (with the hash chain), erasing, reading, verifying and
+//! purging. The chain is defined in [`crate::chain`], the schema in [`crate::schema`], the
+//! lookups by event id and consent id in [`crate::keys`].
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use crate::keys::{self, Keys};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 use thiserror::Error;
 
 use crate::time::format_rfc3339;
 
-/// The hash before the first row.
-pub const GENESIS: [u8; 32] = [0; 32];
-/// The schema this program writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub use crate::chain::{chain_hash, hex, sha256, Meta, GENESIS};
+pub use crate::schema::{open, open_existing, SCHEMA_VERSION};
 
 /// A storage failure.
 #[derive(Debug, Error)]
@@ -50,149 +27,8 @@ pub enum StoreError {
     Missing(PathBuf),
     #[error("database schema version {0} is not supported (this program writes {SCHEMA_VERSION})")]
     Schema(i64),
-}
-
-const SCHEMA: &str = "
-CREATE TABLE events (
-  seq          INTEGER PRIMARY KEY,
-  event_id     TEXT NOT NULL,
-  site_id      TEXT NOT NULL,
-  consent_id   TEXT NOT NULL,
-  received_at  INTEGER NOT NULL,
-  gpc_header   TEXT,
-  payload      TEXT,
-  payload_hash BLOB NOT NULL,
-  chain_hash   BLOB NOT NULL,
-  erased_at    INTEGER
-) STRICT;
-CREATE UNIQUE INDEX events_event_id ON events(event_id);
-CREATE INDEX events_consent ON events(consent_id);
-CREATE INDEX events_site_time ON events(site_id, received_at);
-CREATE INDEX events_time ON events(received_at);
-CREATE TABLE checkpoint (
-  id          INTEGER PRIMARY KEY CHECK (id = 1),
-  seq         INTEGER NOT NULL,
-  chain_hash  BLOB NOT NULL,
-  purged_rows INTEGER NOT NULL,
-  updated_at  INTEGER NOT NULL
-) STRICT;
-CREATE TRIGGER events_append_only
-  BEFORE UPDATE OF seq, event_id, site_id, consent_id, received_at, gpc_header, payload_hash, chain_hash ON events
-  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-CREATE TRIGGER events_erase_only
-  BEFORE UPDATE OF payload ON events WHEN NEW.payload IS NOT NULL
-  BEGIN SELECT RAISE(ABORT, 'a payload can only be erased'); END;
-PRAGMA user_version = 1;
-";
-
-/// Opens (creating if needed) the database, in WAL mode with `synchronous=FULL`, so a commit
-/// that returned is on disk.
-pub fn open(path: &Path) -> Result<Connection, StoreError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
-            path: dir.into(),
-            source,
-        })?;
-    }
-    prepare(Connection::open(path)?)
-}
-
-/// Opens an existing database (for the command-line tools); never creates one.
-pub fn open_existing(path: &Path) -> Result<Connection, StoreError> {
-    if !path.exists() {
-        return Err(StoreError::Missing(path.into()));
-    }
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    prepare(Connection::open_with_flags(path, flags)?)
-}
-
-fn prepare(conn: Connection) -> Result<Connection, StoreError> {
-    conn.busy_timeout(Duration::from_secs(10))?;
-    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        tracing::warn!(mode, "SQLite refused WAL mode");
-    }
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    // 32 MiB of page cache: index pages stay in memory instead of being re-read.
-    conn.pragma_update(None, "cache_size", -32_768)?;
-    conn.set_prepared_statement_cache_capacity(32);
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    match version {
-        0 => conn
-            .execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))
-            .or_else(|e| {
-                // Another process may have created the schema between our read and our write.
-                let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-                if v == SCHEMA_VERSION {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            })?,
-        SCHEMA_VERSION => {}
-        other => return Err(StoreError::Schema(other)),
-    }
-    Ok(conn)
-}
-
-/// SHA-256 of some bytes.
-pub fn sha256(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    const D: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(D[usize::from(b >> 4)]));
-        s.push(char::from(D[usize::from(b & 15)]));
-    }
-    s
-}
-
-/// The row fields the chain covers besides the payload hash.
-#[derive(Debug, Clone, Copy)]
-pub struct Meta<'a> {
-    pub seq: i64,
-    pub event_id: &'a str,
-    pub site_id: &'a str,
-    pub consent_id: &'a str,
-    pub received_at: i64,
-    pub gpc_header: Option<&'a str>,
-}
-
-impl Meta<'_> {
-    /// The canonical byte encoding (see the module docs).
-    pub fn encode(&self) -> Vec<u8> {
-        fn str(out: &mut Vec<u8>, s: &str) {
-            out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
-            out.extend_from_slice(s.as_bytes());
-        }
-        let mut out = Vec::with_capacity(128);
-        out.extend_from_slice(&self.seq.to_be_bytes());
-        str(&mut out, self.event_id);
-        str(&mut out, self.site_id);
-        str(&mut out, self.consent_id);
-        out.extend_from_slice(&self.received_at.to_be_bytes());
-        match self.gpc_header {
-            None => out.push(0),
-            Some(g) => {
-                out.push(1);
-                str(&mut out, g);
-            }
-        }
-        out
-    }
-}
-
-/// `h_i = SHA-256(h_{i-1} ‖ payload_hash ‖ meta)`.
-pub fn chain_hash(prev: &[u8; 32], payload_hash: &[u8; 32], meta: &Meta<'_>) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(prev);
-    h.update(payload_hash);
-    h.update(meta.encode());
-    h.finalize().into()
+    #[error("cannot start a storage thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// An event about to be stored.
@@ -207,6 +43,31 @@ pub struct NewEvent {
     pub gpc_header: Option<String>,
     /// Canonical JSON of the event.
     pub payload: String,
+    /// `SHA-256(payload)`.
+    pub payload_hash: [u8; 32],
+}
+
+impl NewEvent {
+    /// An event with its payload hash; hashing here keeps that work on the request's thread
+    /// instead of the single writer's.
+    pub fn new(
+        payload: String,
+        event_id: String,
+        site_id: String,
+        consent_id: String,
+        received_at: i64,
+        gpc_header: Option<String>,
+    ) -> NewEvent {
+        NewEvent {
+            payload_hash: sha256(payload.as_bytes()),
+            payload,
+            event_id,
+            site_id,
+            consent_id,
+            received_at,
+            gpc_header,
+        }
+    }
 }
 
 /// What appending did.
@@ -237,20 +98,16 @@ pub fn head(conn: &Connection) -> Result<(i64, [u8; 32]), StoreError> {
 }
 
 /// Appends one event inside the caller's transaction, deduplicating on the event id; `head`
-/// moves forward when a row is written.
+/// moves forward when a row is written, and `keys` learns it (the caller tells `keys` whether
+/// the transaction committed).
 pub fn append(
     conn: &Connection,
     head: &mut (i64, [u8; 32]),
+    keys: &mut Keys,
     e: &NewEvent,
 ) -> Result<Appended, StoreError> {
-    let payload_hash = sha256(e.payload.as_bytes());
-    let existing = conn
-        .prepare_cached("SELECT seq, payload_hash FROM events WHERE event_id = ?1")?
-        .query_row([&e.event_id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })
-        .optional()?;
-    if let Some((seq, stored)) = existing {
+    let payload_hash = e.payload_hash;
+    if let Some((seq, stored)) = keys.find(conn, &e.event_id)? {
         return Ok(if stored == payload_hash {
             Appended::Replay { seq }
         } else {
@@ -283,15 +140,32 @@ pub fn append(
         &h[..]
     ])?;
     *head = (seq, h);
+    keys.stage(&e.event_id, seq, payload_hash, &e.consent_id);
     Ok(Appended::New { seq })
 }
 
 /// Erases the payloads of every event of a consent id, keeping tombstones (ids, times, payload
 /// hash, chain hash). Returns how many payloads were erased.
-pub fn erase(conn: &Connection, consent_id: &str, at: i64) -> Result<usize, StoreError> {
-    Ok(conn
-        .prepare_cached("UPDATE events SET payload = NULL, erased_at = ?2 WHERE consent_id = ?1 AND payload IS NOT NULL")?
-        .execute(params![consent_id, at])?)
+pub fn erase(
+    conn: &Connection,
+    keys: &Keys,
+    consent_id: &str,
+    at: i64,
+) -> Result<usize, StoreError> {
+    let merged = conn
+        .prepare_cached(
+            "UPDATE events SET payload = NULL, erased_at = ?2
+             WHERE seq IN (SELECT seq FROM consent_keys WHERE consent_id = ?1 AND seq <= ?3)
+               AND payload IS NOT NULL",
+        )?
+        .execute(params![consent_id, at, keys.indexed_seq()])?;
+    let recent = conn
+        .prepare_cached(
+            "UPDATE events SET payload = NULL, erased_at = ?2
+             WHERE seq > ?3 AND consent_id = ?1 AND payload IS NOT NULL",
+        )?
+        .execute(params![consent_id, at, keys.indexed_seq()])?;
+    Ok(merged + recent)
 }
 
 /// One stored row.
@@ -355,12 +229,20 @@ impl Row {
 
 /// Every event of one consent id, in order.
 pub fn rows_for_consent(conn: &Connection, consent_id: &str) -> Result<Vec<Row>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ROW_COLUMNS} FROM events WHERE consent_id = ?1 ORDER BY seq"
-    ))?;
-    let rows = stmt
-        .query_map([consent_id], Row::read)?
-        .collect::<Result<Vec<_>, _>>()?;
+    let snapshot = conn.unchecked_transaction()?;
+    let upto = keys::indexed_seq(&snapshot)?;
+    let mut rows = Vec::new();
+    for sql in [
+        "WHERE seq IN (SELECT seq FROM consent_keys WHERE consent_id = ?1 AND seq <= ?2)",
+        "WHERE seq > ?2 AND consent_id = ?1",
+    ] {
+        let mut stmt = snapshot.prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM events {sql} ORDER BY seq"
+        ))?;
+        for r in stmt.query_map(params![consent_id, upto], Row::read)? {
+            rows.push(r?);
+        }
+    }
     Ok(rows)
 }
 
@@ -537,6 +419,14 @@ pub fn purge(conn: &mut Connection, cutoff: i64, now: i64) -> Result<Purged, Sto
             checkpoint_seq: cp_seq,
         });
     };
+    // The purged rows leave the key tables with them (erased rows keep theirs).
+    for sql in [
+        "DELETE FROM event_keys WHERE event_id IN (SELECT event_id FROM events WHERE seq <= ?1)",
+        "DELETE FROM consent_keys
+         WHERE (consent_id, seq) IN (SELECT consent_id, seq FROM events WHERE seq <= ?1)",
+    ] {
+        tx.execute(sql, [last_seq])?;
+    }
     let deleted = tx.execute("DELETE FROM events WHERE seq <= ?1", [last_seq])?;
     tx.execute(
         "INSERT INTO checkpoint (id, seq, chain_hash, purged_rows, updated_at) VALUES (1, ?1, ?2, ?3, ?4)
@@ -554,16 +444,17 @@ pub fn purge(conn: &mut Connection, cutoff: i64, now: i64) -> Result<Purged, Sto
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::Keys;
 
     fn event(n: u32, consent: &str, at: i64) -> NewEvent {
-        NewEvent {
-            event_id: format!("00000000-0000-4000-8000-{n:012}"),
-            site_id: "s".into(),
-            consent_id: consent.into(),
-            received_at: at,
-            gpc_header: (n % 2 == 0).then(|| "1".into()),
-            payload: format!("{{\"n\":{n}}}"),
-        }
+        NewEvent::new(
+            format!("{{\"n\":{n}}}"),
+            format!("00000000-0000-4000-8000-{n:012}"),
+            "s".into(),
+            consent.into(),
+            at,
+            (n % 2 == 0).then(|| "1".into()),
+        )
     }
 
     fn db() -> (tempfile::TempDir, Connection) {
@@ -572,14 +463,16 @@ mod tests {
         (dir, conn)
     }
 
-    fn fill(conn: &mut Connection, n: u32) {
+    /// Appends events `from..=to` in one transaction.
+    fn fill(conn: &mut Connection, keys: &mut Keys, from: u32, to: u32) {
         let tx = conn.transaction().unwrap();
         let mut h = head(&tx).unwrap();
-        for i in 1..=n {
+        for i in from..=to {
             assert_eq!(
                 append(
                     &tx,
                     &mut h,
+                    keys,
                     &event(i, if i % 3 == 0 { "c3" } else { "cx" }, i64::from(i) * 1000)
                 )
                 .unwrap(),
@@ -587,60 +480,83 @@ mod tests {
             );
         }
         tx.commit().unwrap();
+        keys.committed();
     }
 
-    #[test]
-    fn meta_encoding_is_length_prefixed() {
-        let m = Meta {
-            seq: 1,
-            event_id: "e",
-            site_id: "s",
-            consent_id: "c",
-            received_at: 2,
-            gpc_header: Some("1"),
-        };
-        let mut want = vec![
-            0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, b'e', 0, 0, 0, 1, b's', 0, 0, 0, 1, b'c',
-        ];
-        want.extend([0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0, 1, b'1']);
-        assert_eq!(m.encode(), want);
-        let none = Meta {
-            gpc_header: None,
-            ..m
-        };
-        assert_eq!(*none.encode().last().unwrap(), 0);
+    /// Merges every committed row, step by step, each in its own transaction.
+    fn merge_all(conn: &Connection, keys: &mut Keys) {
+        keys.start_merge(head(conn).unwrap().0);
+        while keys.merging() {
+            conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+            keys.merge_step(conn).unwrap();
+            conn.execute_batch("COMMIT").unwrap();
+            keys.committed();
+        }
+    }
+
+    fn replay_and_conflict(conn: &Connection, keys: &mut Keys, n: u32) {
+        let mut h = head(conn).unwrap();
+        assert_eq!(
+            append(conn, &mut h, keys, &event(n, "cx", 1)).unwrap(),
+            Appended::Replay { seq: i64::from(n) }
+        );
+        let mut changed = event(n, "cx", 1);
+        changed.payload = "{}".into();
+        changed.payload_hash = sha256(b"{}");
+        assert_eq!(
+            append(conn, &mut h, keys, &changed).unwrap(),
+            Appended::Conflict { seq: i64::from(n) }
+        );
     }
 
     #[test]
     fn appends_dedupes_and_verifies() {
         let (_d, mut conn) = db();
-        fill(&mut conn, 5);
-        let mut h = head(&conn).unwrap();
-        assert_eq!(h.0, 5);
-        assert_eq!(
-            append(&conn, &mut h, &event(2, "cx", 1)).unwrap(),
-            Appended::Replay { seq: 2 }
-        );
-        let mut changed = event(2, "cx", 1);
-        changed.payload = "{}".into();
-        assert_eq!(
-            append(&conn, &mut h, &changed).unwrap(),
-            Appended::Conflict { seq: 2 }
-        );
+        let mut keys = Keys::load(&conn).unwrap();
+        fill(&mut conn, &mut keys, 1, 5);
+        assert_eq!(head(&conn).unwrap().0, 5);
+        // Found in memory before the merge, in the key table after it, and after a restart.
+        replay_and_conflict(&conn, &mut keys, 2);
+        merge_all(&conn, &mut keys);
+        assert_eq!((keys.pending(), keys.indexed_seq()), (0, 5));
+        replay_and_conflict(&conn, &mut keys, 2);
+        fill(&mut conn, &mut keys, 6, 7);
+        let mut keys = Keys::load(&conn).unwrap();
+        assert_eq!((keys.pending(), keys.indexed_seq()), (2, 5));
+        replay_and_conflict(&conn, &mut keys, 7);
+        replay_and_conflict(&conn, &mut keys, 3);
+        assert_eq!(head(&conn).unwrap().0, 7);
         assert!(matches!(
             verify(&conn).unwrap(),
             Verdict::Ok {
-                rows: 5,
-                head_seq: 5,
+                rows: 7,
+                head_seq: 7,
                 ..
             }
         ));
     }
 
     #[test]
+    fn a_rolled_back_append_is_forgotten() {
+        let (_d, mut conn) = db();
+        let mut keys = Keys::load(&conn).unwrap();
+        fill(&mut conn, &mut keys, 1, 2);
+        {
+            let tx = conn.transaction().unwrap();
+            let mut h = head(&tx).unwrap();
+            append(&tx, &mut h, &mut keys, &event(3, "cx", 3)).unwrap();
+            // Dropped: rolled back.
+        }
+        keys.rolled_back();
+        assert_eq!(keys.pending(), 2);
+        fill(&mut conn, &mut keys, 3, 3);
+    }
+
+    #[test]
     fn rows_are_append_only_but_tampering_shows() {
         let (_d, mut conn) = db();
-        fill(&mut conn, 4);
+        let mut keys = Keys::load(&conn).unwrap();
+        fill(&mut conn, &mut keys, 1, 4);
         assert!(conn
             .execute("UPDATE events SET site_id = 'x' WHERE seq = 2", [])
             .is_err());
@@ -666,7 +582,8 @@ mod tests {
     #[test]
     fn a_deleted_row_breaks_the_chain() {
         let (_d, mut conn) = db();
-        fill(&mut conn, 4);
+        let mut keys = Keys::load(&conn).unwrap();
+        fill(&mut conn, &mut keys, 1, 4);
         conn.execute("DELETE FROM events WHERE seq = 2", [])
             .unwrap();
         assert_eq!(
@@ -678,12 +595,26 @@ mod tests {
         );
     }
 
+    /// The seqs `rows_for_consent` finds for consent id `c3`.
+    fn seqs(conn: &Connection) -> Vec<i64> {
+        rows_for_consent(conn, "c3")
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect()
+    }
+
     #[test]
     fn erasure_and_purge_keep_the_chain() {
         let (_d, mut conn) = db();
-        fill(&mut conn, 9);
-        assert_eq!(erase(&conn, "c3", 99).unwrap(), 3);
-        assert_eq!(erase(&conn, "c3", 99).unwrap(), 0);
+        let mut keys = Keys::load(&conn).unwrap();
+        // c3 owns 3, 6, 9: 3 and 6 merged into the key tables, 9 still in the tail.
+        fill(&mut conn, &mut keys, 1, 7);
+        merge_all(&conn, &mut keys);
+        fill(&mut conn, &mut keys, 8, 9);
+        assert_eq!(seqs(&conn), [3, 6, 9]);
+        assert_eq!(erase(&conn, &keys, "c3", 99).unwrap(), 3);
+        assert_eq!(erase(&conn, &keys, "c3", 99).unwrap(), 0);
         assert!(rows_for_consent(&conn, "c3")
             .unwrap()
             .iter()
@@ -699,6 +630,14 @@ mod tests {
                 deleted: 4,
                 checkpoint_seq: 4
             }
+        );
+        assert_eq!(seqs(&conn), [6, 9]);
+        let in_keys: i64 = conn
+            .query_row("SELECT COUNT(*) FROM event_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            in_keys, 3,
+            "rows 5..7 are merged, 1..4 purged with their keys"
         );
         assert!(matches!(
             verify(&conn).unwrap(),
@@ -716,7 +655,8 @@ mod tests {
                 checkpoint_seq: 4
             }
         );
-        // Everything purged: the chain continues from the checkpoint.
+        // Everything purged: the chain continues from the checkpoint, and a purged event that
+        // the writer still remembered is not a replay any more.
         assert_eq!(
             purge(&mut conn, i64::MAX, 3).unwrap(),
             Purged {
@@ -727,7 +667,7 @@ mod tests {
         let mut h = head(&conn).unwrap();
         assert_eq!(h.0, 9);
         assert_eq!(
-            append(&conn, &mut h, &event(10, "cx", 10_000)).unwrap(),
+            append(&conn, &mut h, &mut keys, &event(9, "c3", 10_000)).unwrap(),
             Appended::New { seq: 10 }
         );
         assert!(matches!(
@@ -742,9 +682,35 @@ mod tests {
     }
 
     #[test]
+    fn a_merge_cut_short_neither_hides_nor_doubles_rows() {
+        let (_d, mut conn) = db();
+        let mut keys = Keys::load(&conn).unwrap();
+        // 90 rows are 180 keys: a merge takes three steps.
+        fill(&mut conn, &mut keys, 1, 90);
+        let c3: Vec<i64> = (1..=30).map(|i| i * 3).collect();
+        // One step: some keys are in the tables, but `indexed_seq` has not moved.
+        keys.start_merge(90);
+        conn.execute_batch("BEGIN").unwrap();
+        keys.merge_step(&conn).unwrap();
+        conn.execute_batch("COMMIT").unwrap();
+        keys.committed();
+        assert!(keys.merging() && keys.indexed_seq() == 0);
+        assert_eq!(seqs(&conn), c3);
+        // A restart forgets the merge; doing it again finds its keys already there.
+        let mut keys = Keys::load(&conn).unwrap();
+        assert_eq!(keys.pending(), 90);
+        merge_all(&conn, &mut keys);
+        assert_eq!((keys.pending(), keys.indexed_seq()), (0, 90));
+        assert_eq!(seqs(&conn), c3);
+        assert_eq!(erase(&conn, &keys, "c3", 5).unwrap(), 30);
+        replay_and_conflict(&conn, &mut keys, 4);
+    }
+
+    #[test]
     fn range_reads() {
         let (_d, mut conn) = db();
-        fill(&mut conn, 6);
+        let mut keys = Keys::load(&conn).unwrap();
+        fill(&mut conn, &mut keys, 1, 6);
         let mut seen = Vec::new();
         for_each_in_range::<StoreError>(&conn, Some(2000), Some(5000), |r| {
             seen.push(r.seq);

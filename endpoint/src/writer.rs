@@ -1,12 +1,18 @@
 //! Group commit: one thread owns the writing SQLite connection and commits queued work in batches.
 //!
-//! Requests queue [`Command`]s on a channel. The writer takes everything queued (up to
-//! `max_batch`), runs it in one `BEGIN IMMEDIATE … COMMIT` transaction (one fsync for the batch)
-//! and only then answers each request through its oneshot. While a commit's fsync runs, the
-//! next batch collects in the channel, so throughput grows with concurrency.
+//! Requests queue [`Command`]s on a channel. The writer applies them as they come to an open
+//! `BEGIN IMMEDIATE` transaction and commits it when the [`Syncer`] is free (or the batch is
+//! full), handing the batch's answers over; the syncer sends them once an fsync of the WAL
+//! covers the commit. So while one batch's fsync runs, the next batch is being written, and it
+//! holds everything that arrived meanwhile: throughput grows with concurrency, one commit and
+//! one fsync per batch. Between batches the writer merges the newest rows' ids into the key
+//! tables when due (see [`crate::keys`]).
 
+use crate::keys::Keys;
 use crate::store::{self, Appended, NewEvent, StoreError};
-use rusqlite::{Connection, TransactionBehavior};
+use crate::syncer::{Settle, Syncer};
+use rusqlite::Connection;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -23,13 +29,20 @@ pub enum WriteError {
     Batch(String),
 }
 
+/// The answer to an append, with the event handed back: its buffers were allocated by the
+/// request's thread and are freed there (glibc's allocator is slow at freeing another thread's
+/// memory, and the writer would free every event).
+type AppendReply = (Result<Appended, WriteError>, NewEvent);
+
 enum Command {
-    Append(NewEvent, oneshot::Sender<Result<Appended, WriteError>>),
+    Append(NewEvent, oneshot::Sender<AppendReply>),
     Erase {
         consent_id: String,
         at: i64,
         reply: oneshot::Sender<Result<usize, WriteError>>,
     },
+    /// From the syncer: it has answered everything (so the open batch can commit).
+    Synced,
     Shutdown,
 }
 
@@ -60,23 +73,39 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// WAL pages after which the writer checkpoints itself (a backstop if the checkpointer lags).
 const WRITER_AUTOCHECKPOINT_PAGES: i64 = 16_384;
 
-/// Starts the writer thread on `conn`, and a checkpointer thread on `checkpoint_conn` so that
-/// copying WAL pages back into the database stays off the commit path.
+/// Starts the writer thread on `conn` (the database at `db`, with `keys` loaded from it), its
+/// syncer, and a checkpointer thread on `checkpoint_conn` so that copying WAL pages back into
+/// the database stays off the commit path.
 pub fn spawn(
+    db: &Path,
     conn: Connection,
+    keys: Keys,
     checkpoint_conn: Connection,
     max_batch: usize,
     queue: usize,
-) -> std::io::Result<(Writer, WriterThread)> {
+) -> Result<(Writer, WriterThread), StoreError> {
     let (tx, rx) = mpsc::channel(queue.max(1));
     let counters = Arc::new(Counters::default());
     let c = counters.clone();
     if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES) {
         tracing::warn!(error = %e, "cannot set wal_autocheckpoint");
     }
+    // Commits do not wait for the disk; the syncer does, before anyone is answered.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let wake = tx.downgrade();
+    let syncer = Syncer::spawn(Path::new(&wal), move || {
+        if let Some(tx) = wake.upgrade() {
+            // A full queue wakes the writer anyway, and it checks the syncer between commands.
+            let _ = tx.try_send(Command::Synced);
+        }
+    })
+    .map_err(StoreError::Thread)?;
     let handle = std::thread::Builder::new()
         .name("consent-writer".into())
-        .spawn(move || run(conn, rx, max_batch.max(1), &c))?;
+        .spawn(move || run(conn, keys, syncer, rx, max_batch.max(1), c))
+        .map_err(StoreError::Thread)?;
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
     let ckpt = std::thread::Builder::new()
         .name("consent-checkpoint".into())
@@ -90,7 +119,8 @@ pub fn spawn(
                     tracing::warn!(error = %e, "checkpoint failed");
                 }
             }
-        })?;
+        })
+        .map_err(StoreError::Thread)?;
     Ok((
         Writer {
             tx: tx.clone(),
@@ -120,7 +150,8 @@ impl Writer {
             .send(Command::Append(event, reply))
             .await
             .map_err(|_| WriteError::Closed)?;
-        rx.await.map_err(|_| WriteError::Closed)?
+        let (result, _event) = rx.await.map_err(|_| WriteError::Closed)?;
+        result
     }
 
     /// Erases the payloads of a consent id; resolves once committed.
@@ -152,107 +183,294 @@ impl WriterThread {
     }
 }
 
+/// What the writer thread keeps between batches.
+struct State {
+    conn: Connection,
+    keys: Keys,
+    syncer: Syncer<Done>,
+    /// The last row's `seq` after this writer's last commit; anything else when a batch begins
+    /// means another process appended, and `keys` is reloaded.
+    head_seq: Option<i64>,
+    /// The batch being written, if a transaction is open.
+    open: Option<Batch>,
+    counters: Arc<Counters>,
+}
+
+/// An open transaction: where the chain stands and what to answer once it is durable.
+struct Batch {
+    head: (i64, [u8; 32]),
+    done: Vec<Done>,
+    started: std::time::Instant,
+}
+
 fn run(
-    mut conn: Connection,
+    conn: Connection,
+    keys: Keys,
+    syncer: Syncer<Done>,
     mut rx: mpsc::Receiver<Command>,
     max_batch: usize,
-    counters: &Counters,
+    counters: Arc<Counters>,
 ) {
-    let mut batch = Vec::with_capacity(max_batch);
-    while let Some(first) = rx.blocking_recv() {
-        let mut stop = matches!(first, Command::Shutdown);
-        batch.push(first);
-        while !stop && batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(c) => {
-                    stop = matches!(c, Command::Shutdown);
-                    batch.push(c);
+    let mut st = State {
+        conn,
+        keys,
+        syncer,
+        head_seq: None,
+        open: None,
+        counters,
+    };
+    let mut stopping = false;
+    loop {
+        if let Some(b) = &st.open {
+            if stopping || b.done.len() >= max_batch || st.syncer.idle() {
+                // What queued while the batch waited (or a merge step ran) joins it.
+                while !stopping && st.open.as_ref().is_some_and(|b| b.done.len() < max_batch) {
+                    match rx.try_recv() {
+                        Ok(Command::Synced) => {}
+                        Ok(Command::Shutdown) => stopping = true,
+                        Ok(cmd) => st.apply(cmd),
+                        Err(_) => break,
+                    }
                 }
-                Err(_) => break,
+                st.commit();
+                if let Some(seq) = st.head_seq.filter(|_| st.keys.merge_due(rx.is_empty())) {
+                    st.keys.start_merge(seq);
+                }
+                continue;
             }
-        }
-        let size = batch.len() as u64;
-        if commit(&mut conn, &mut batch) {
-            counters.batches.fetch_add(1, Ordering::Relaxed);
-            counters.commands.fetch_add(size, Ordering::Relaxed);
-        }
-        if stop {
+        } else if stopping {
             break;
         }
+        let cmd = match rx.try_recv() {
+            Ok(cmd) => cmd,
+            Err(mpsc::error::TryRecvError::Disconnected) => {
+                stopping = true;
+                continue;
+            }
+            Err(mpsc::error::TryRecvError::Empty) => {
+                // Nothing queued: spend the wait on the merge under way, if any (in the open
+                // batch while it waits for the syncer, or alone when everything is idle: a step
+                // of its own while a batch could commit would only delay that batch), else
+                // sleep until work arrives (or, with a batch open, until the syncer's wake-up).
+                let spare = st.open.is_some() || st.syncer.idle();
+                if spare && st.keys.merging() && !st.syncer.failed() {
+                    st.merge_step();
+                    continue;
+                }
+                match rx.blocking_recv() {
+                    Some(cmd) => cmd,
+                    None => {
+                        stopping = true;
+                        continue;
+                    }
+                }
+            }
+        };
+        match cmd {
+            Command::Synced => {}
+            Command::Shutdown => stopping = true,
+            cmd => st.apply(cmd),
+        }
     }
+    st.syncer.stop();
     tracing::info!("writer stopped");
 }
 
+impl State {
+    /// Carries out one command in the open transaction, opening one if needed.
+    fn apply(&mut self, cmd: Command) {
+        if self.syncer.failed() {
+            refuse(cmd, "the log could not be synced to disk; restart required");
+            return;
+        }
+        if self.open.is_none() {
+            match self.begin() {
+                Ok(b) => self.open = Some(b),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot begin a transaction");
+                    refuse(cmd, &e.to_string());
+                    return;
+                }
+            }
+        }
+        let Some(b) = self.open.as_mut() else { return };
+        let outcome = match cmd {
+            Command::Append(e, reply) => {
+                match store::append(&self.conn, &mut b.head, &mut self.keys, &e) {
+                    Ok(a) => Ok(Done::Append(reply, a, e)),
+                    Err(err) => Err((err, Command::Append(e, reply))),
+                }
+            }
+            Command::Erase {
+                consent_id,
+                at,
+                reply,
+            } => match store::erase(&self.conn, &self.keys, &consent_id, at) {
+                Ok(n) => Ok(Done::Erase(reply, n)),
+                Err(err) => Err((
+                    err,
+                    Command::Erase {
+                        consent_id,
+                        at,
+                        reply,
+                    },
+                )),
+            },
+            Command::Synced | Command::Shutdown => return,
+        };
+        match outcome {
+            Ok(done) => b.done.push(done),
+            Err((e, cmd)) => {
+                // A failed statement fails its whole transaction: nobody in it gets a 2xx.
+                let msg = e.to_string();
+                refuse(cmd, &msg);
+                self.roll_back(&msg);
+            }
+        }
+    }
+
+    /// `BEGIN IMMEDIATE`, and where the chain stands.
+    fn begin(&mut self) -> Result<Batch, StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let started = std::time::Instant::now();
+        let head = match store::head(&self.conn) {
+            Ok(h) => h,
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        };
+        if self.head_seq.is_some_and(|s| s != head.0) {
+            tracing::warn!(
+                expected = self.head_seq,
+                found = head.0,
+                "another process appended rows; reloading the recent keys"
+            );
+            match Keys::load(&self.conn) {
+                Ok(k) => self.keys = k,
+                Err(e) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Batch {
+            head,
+            done: Vec::new(),
+            started,
+        })
+    }
+
+    /// Commits the open transaction and hands its answers to the syncer.
+    fn commit(&mut self) {
+        let Some(b) = self.open.take() else { return };
+        match self.conn.execute_batch("COMMIT") {
+            Ok(()) => {
+                self.keys.committed();
+                self.head_seq = Some(b.head.0);
+                let size = b.done.len() as u64;
+                self.counters.batches.fetch_add(1, Ordering::Relaxed);
+                self.counters.commands.fetch_add(size, Ordering::Relaxed);
+                tracing::debug!(
+                    size,
+                    elapsed_us = b.started.elapsed().as_micros() as u64,
+                    "batch committed"
+                );
+                self.syncer.committed(b.done);
+            }
+            Err(e) => {
+                self.open = Some(b);
+                self.roll_back(&e.to_string());
+            }
+        }
+    }
+
+    /// Rolls the open transaction back and answers everyone in it with the error.
+    fn roll_back(&mut self, why: &str) {
+        if !self.conn.is_autocommit() {
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, "rollback failed");
+            }
+        }
+        self.keys.rolled_back();
+        self.head_seq = None;
+        if let Some(b) = self.open.take() {
+            tracing::error!(error = why, size = b.done.len(), "batch failed");
+            for d in b.done {
+                d.settle(Err(why));
+            }
+        }
+    }
+
+    /// One step of the merge under way: inside the open batch, or else in a transaction of its
+    /// own (which needs no fsync: a merge lost in a crash is simply done again).
+    fn merge_step(&mut self) {
+        let own = self.open.is_none();
+        if own {
+            if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+                tracing::error!(error = %e, "merging keys failed; retrying later");
+                self.keys.abandon_merge();
+                return;
+            }
+        }
+        let stepped = self.keys.merge_step(&self.conn);
+        let finished = match stepped {
+            Ok(()) if own => self.conn.execute_batch("COMMIT").map_err(StoreError::from),
+            other => other,
+        };
+        match finished {
+            Ok(()) if own => {
+                self.keys.committed();
+            }
+            Ok(()) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "merging keys failed; retrying later");
+                if own || self.conn.is_autocommit() {
+                    // Our own transaction, or the batch's, which the error ended.
+                    if !self.conn.is_autocommit() {
+                        let _ = self.conn.execute_batch("ROLLBACK");
+                    }
+                    if own {
+                        self.keys.rolled_back();
+                    } else {
+                        self.roll_back(&e.to_string());
+                    }
+                }
+                self.keys.abandon_merge();
+            }
+        }
+    }
+}
+
+/// A command carried out in a committed batch, waiting for the fsync to be answered.
 enum Done {
-    Append(oneshot::Sender<Result<Appended, WriteError>>, Appended),
+    Append(oneshot::Sender<AppendReply>, Appended, NewEvent),
     Erase(oneshot::Sender<Result<usize, WriteError>>, usize),
 }
 
-/// Runs one batch in one transaction, then answers every request in it; true if it committed.
-fn commit(conn: &mut Connection, batch: &mut Vec<Command>) -> bool {
-    let started = std::time::Instant::now();
-    let size = batch.len();
-    let mut done = Vec::with_capacity(size);
-    let result = (|| -> Result<(), StoreError> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut head = store::head(&tx)?;
-        for cmd in batch.drain(..) {
-            match cmd {
-                Command::Append(e, reply) => {
-                    let outcome = store::append(&tx, &mut head, &e)?;
-                    done.push(Done::Append(reply, outcome));
-                }
-                Command::Erase {
-                    consent_id,
-                    at,
-                    reply,
-                } => {
-                    let n = store::erase(&tx, &consent_id, at)?;
-                    done.push(Done::Erase(reply, n));
-                }
-                Command::Shutdown => {}
+impl Settle for Done {
+    fn settle(self, synced: Result<(), &str>) {
+        let failed = |m: &str| WriteError::Batch(m.to_string());
+        match self {
+            Done::Append(reply, a, e) => {
+                let _ = reply.send((synced.map(|()| a).map_err(failed), e));
+            }
+            Done::Erase(reply, n) => {
+                let _ = reply.send(synced.map(|()| n).map_err(failed));
             }
         }
-        tx.commit()?;
-        Ok(())
-    })();
-    match result {
-        Ok(()) => {
-            tracing::debug!(
-                size,
-                elapsed_us = started.elapsed().as_micros() as u64,
-                "batch committed"
-            );
-            for d in done {
-                match d {
-                    Done::Append(reply, a) => {
-                        let _ = reply.send(Ok(a));
-                    }
-                    Done::Erase(reply, n) => {
-                        let _ = reply.send(Ok(n));
-                    }
-                }
-            }
-            true
+    }
+}
+
+/// Answers a command that never reached a transaction.
+fn refuse(cmd: Command, why: &str) {
+    match cmd {
+        Command::Append(e, reply) => {
+            let _ = reply.send((Err(WriteError::Batch(why.to_string())), e));
         }
-        Err(e) => {
-            // The transaction rolled back: nothing in this batch is stored, so nobody gets a 2xx.
-            tracing::error!(error = %e, size, "batch failed");
-            let msg = e.to_string();
-            for d in done {
-                match d {
-                    Done::Append(reply, _) => {
-                        let _ = reply.send(Err(WriteError::Batch(msg.clone())));
-                    }
-                    Done::Erase(reply, _) => {
-                        let _ = reply.send(Err(WriteError::Batch(msg.clone())));
-                    }
-                }
-            }
-            // Requests drained before the failure but not yet in `done` were dropped with their
-            // senders, so their callers see `Closed`, which is also an error.
-            batch.clear();
-            false
+        Command::Erase { reply, .. } => {
+            let _ = reply.send(Err(WriteError::Batch(why.to_string())));
         }
+        Command::Synced | Command::Shutdown => {}
     }
 }

@@ -1,6 +1,6 @@
 //! Ingest benchmark: events per second and p50/p99 latency of `POST /v1/events` with durable
-//! (WAL, synchronous=FULL, group-commit) writes, at several client counts, next to a trivial axum
-//! handler that answers 204 measured in the same run on the same machine. Loopback only;
+//! (WAL, fsync before every answer, group-commit) writes, at several client counts, next to a
+//! trivial axum handler that answers 204 measured in the same run on the same machine. Loopback only;
 //! bounded by an event count and a time limit per measurement.
 //!
 //! `cargo run --release -p consent-endpoint --bin ingest-bench -- [--events N] [--seconds S]
@@ -252,7 +252,7 @@ fn run() -> Result<(), String> {
         o.events,
         o.seconds
     );
-    println!("endpoint: SQLite WAL, synchronous=FULL, group commit (one writer, one transaction + fsync per batch)\n");
+    println!("endpoint: SQLite WAL, each answer after an fsync of the WAL covering its commit; group commit (one writer, one transaction + one fsync per batch)\n");
     println!("| clients | trivial 204: events/s | p50 ms | p99 ms | endpoint: events/s | p50 ms | p99 ms | mean batch | endpoint / trivial |");
     println!("|--------:|----------------------:|-------:|-------:|-------------------:|-------:|-------:|-----------:|-------------------:|");
     let mut failed = false;

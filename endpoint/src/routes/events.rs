@@ -1,21 +1,21 @@
 //! `POST /v1/events`: validate, rate-limit, hand to the writer, answer after the commit.
 
 use crate::error::ApiError;
-use crate::origin::request_origin;
+use crate::origin::{allowed_origin, check_declared_length, forbidden, request_origin, with_cors};
 use crate::rate::ClientNet;
 use crate::store::{Appended, NewEvent};
 use crate::time::now_ms;
 use crate::AppState;
-use axum::body::to_bytes;
+use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{request::Parts, HeaderMap, StatusCode};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use consent_banner::core::event::{ConsentEvent, MAX_EVENT_BYTES};
-use serde_json::json;
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 /// The `Sec-GPC` value as stored: the header's text when it is short printable ASCII.
 pub fn gpc_header(headers: &HeaderMap) -> Option<String> {
@@ -63,31 +63,78 @@ fn client_net(st: &AppState, parts: &Parts) -> ClientNet {
     }
 }
 
-/// Accepts one event. 201 `{"ok":true,"seq":N}` once committed, and the same again for a replay
-/// of the same event; 409 for its id with a different body.
-pub async fn post(State(st): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let received_at = now_ms();
-    let (parts, body) = req.into_parts();
-    let origin = request_origin(&parts.headers)
-        .ok_or(ApiError::Forbidden("missing Origin header"))?
-        .to_string();
-    let bytes = to_bytes(body, MAX_EVENT_BYTES).await.map_err(|e| {
-        let inner = e.into_inner();
-        if is_length_limit(inner.as_ref()) {
+/// How long a client may take to send the body once its headers are in.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn unreadable_body() -> ApiError {
+    ApiError::BadRequest {
+        message: "could not read the body".into(),
+        field: None,
+    }
+}
+
+/// Reads the body, at most [`MAX_EVENT_BYTES`] of it, within [`BODY_TIMEOUT`].
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    let mut read = std::pin::pin!(to_bytes(body, MAX_EVENT_BYTES));
+    // An event usually arrives in the same packet as its headers; only a body still in flight
+    // pays for a timer (arming one costs a timer-wheel insert and often a driver wake-up).
+    let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
+    let result = match first {
+        Poll::Ready(r) => r,
+        Poll::Pending => tokio::time::timeout(BODY_TIMEOUT, read)
+            .await
+            .map_err(|_| unreadable_body())?,
+    };
+    result.map_err(|e| {
+        if is_length_limit(e.into_inner().as_ref()) {
             ApiError::TooLarge
         } else {
-            ApiError::BadRequest {
-                message: "could not read the body".into(),
-                field: None,
-            }
+            unreadable_body()
         }
-    })?;
+    })
+}
+
+/// `201 {"ok":true,"seq":N}`, written directly rather than through a JSON value.
+fn created(seq: i64) -> Response {
+    let mut r = (
+        StatusCode::CREATED,
+        format!("{{\"ok\":true,\"seq\":{seq}}}"),
+    )
+        .into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// Accepts one event. 201 `{"ok":true,"seq":N}` once committed, and the same again for a replay
+/// of the same event; 409 for its id with a different body. Every answer to an allowed origin
+/// carries the CORS headers; other origins get 403 before the body is read.
+pub async fn post(State(st): State<AppState>, req: Request) -> Response {
+    match allowed_origin(&st, req.headers()) {
+        Ok(origin) => {
+            let resp = accept(&st, req)
+                .await
+                .unwrap_or_else(IntoResponse::into_response);
+            with_cors(resp, origin)
+        }
+        Err(why) => forbidden(why),
+    }
+}
+
+async fn accept(st: &AppState, req: Request) -> Result<Response, ApiError> {
+    let received_at = now_ms();
+    check_declared_length(req.headers())?;
+    let (parts, body) = req.into_parts();
+    let bytes = read_body(body).await?;
     let event = ConsentEvent::parse(&bytes).map_err(|e| ApiError::from_event(&e))?;
     let site = st
         .config
         .site(&event.site_id)
         .ok_or_else(|| ApiError::field("unknown site", "site_id"))?;
-    if !site.allows(&origin) {
+    let origin = request_origin(&parts.headers).unwrap_or_default();
+    if !site.allows(origin) {
         return Err(ApiError::Forbidden("origin not allowed for this site"));
     }
     let known: Vec<&str> = site.categories.iter().map(String::as_str).collect();
@@ -104,32 +151,33 @@ pub async fn post(State(st): State<AppState>, req: Request) -> Result<Response, 
             ));
         }
     }
-    st.limiter
-        .check(client_net(&st, &parts), &site.id, Instant::now())
-        .map_err(|wait| ApiError::RateLimited {
-            retry_after_secs: wait.as_secs_f64().ceil() as u64,
-        })?;
+    if st.limiter.enabled() {
+        st.limiter
+            .check(client_net(st, &parts), &site.id, Instant::now())
+            .map_err(|wait| ApiError::RateLimited {
+                retry_after_secs: wait.as_secs_f64().ceil() as u64,
+            })?;
+    }
 
-    let new = NewEvent {
-        payload: event.to_json(),
-        event_id: event.event_id,
-        site_id: event.site_id,
-        consent_id: event.consent_id,
+    let new = NewEvent::new(
+        event.to_json(),
+        event.event_id,
+        event.site_id,
+        event.consent_id,
         received_at,
-        gpc_header: gpc_header(&parts.headers),
-    };
+        gpc_header(&parts.headers),
+    );
     match st.writer.append(new).await {
-        Ok(Appended::New { seq }) | Ok(Appended::Replay { seq }) => Ok((
-            StatusCode::CREATED,
-            Json(json!({ "ok": true, "seq": seq })).into_response(),
-        )
-            .into_response()),
+        Ok(Appended::New { seq }) | Ok(Appended::Replay { seq }) => Ok(created(seq)),
         Ok(Appended::Conflict { .. }) => Err(ApiError::Conflict),
         Err(e) => Err(ApiError::Unavailable(e.to_string())),
     }
 }
 
-/// `OPTIONS /v1/events`; the CORS middleware answers allowed preflights before this runs.
-pub async fn preflight() -> StatusCode {
-    StatusCode::NO_CONTENT
+/// `OPTIONS /v1/events`: 204 with the CORS preflight headers for allowed origins, else 403.
+pub async fn preflight(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    match allowed_origin(&st, &headers) {
+        Ok(origin) => crate::origin::preflight(origin),
+        Err(why) => forbidden(why),
+    }
 }

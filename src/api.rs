@@ -37,14 +37,21 @@ pub fn reject_all() {
     app::dispatch(Input::RejectAll(Surface::Api));
 }
 
-/// Grants exactly `categories` (the others are refused). Unknown names are ignored with a warning.
+/// Grants exactly `categories`, an array of category names (the others are refused). Unknown
+/// names are ignored with a warning; anything but an array changes nothing and says so.
 #[wasm_bindgen]
-pub fn accept(categories: Vec<String>) {
-    let known = app::with(|a| categories.iter().all(|c| a.config.category(c).is_some())).unwrap_or(true);
+pub fn accept(categories: &JsValue) {
+    let Some(list) = categories.dyn_ref::<js_sys::Array>() else {
+        dom::warn("consent.accept expects an array of category names; nothing changed.");
+        return;
+    };
+    let names: Vec<String> = list.iter().filter_map(|v| v.as_string()).collect();
+    let known = names.len() == list.length() as usize
+        && app::with(|a| names.iter().all(|c| a.config.category(c).is_some())).unwrap_or(true);
     if !known {
         dom::warn("consent.accept: unknown categories were ignored.");
     }
-    app::dispatch(Input::Choose(categories, Surface::Api));
+    app::dispatch(Input::Choose(names, Surface::Api));
 }
 
 /// Shows the first layer again.

@@ -137,3 +137,29 @@ h.test('a choice is reported to the configured endpoint', async ({ page }) => {
   while (h.events.length === before && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 50));
   assert.ok(h.events.length > before, 'the endpoint received the event');
 });
+
+h.test('accept() with bad input: not an array changes nothing; unknown names are dropped; each says why once', async ({ page }) => {
+  const warnings = [];
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+  await page.goto(h.url + '/');
+  await waitReady(page);
+
+  const threw = await page.evaluate(() => {
+    try {
+      window.consent.accept('analytics');
+      return null;
+    } catch (e) {
+      return String(e);
+    }
+  });
+  assert.equal(threw, null, 'no exception reaches the page');
+  await settle(page, 200);
+  assert.equal(await page.evaluate(() => window.consent.consentId()), null, 'no decision was made');
+  assert.equal((await bannerState(page)).layer, 'shown', 'the banner still asks');
+  assert.equal(warnings.filter((w) => w.includes('expects an array')).length, 1, `warnings: ${JSON.stringify(warnings)}`);
+
+  await page.evaluate(() => window.consent.accept(['analytics', 'no-such-category', 42]));
+  await page.waitForFunction(() => window.__gated?.analytics === 1);
+  assert.deepEqual((await page.evaluate(() => window.consent.acceptedCategories())).sort(), ['analytics', 'essential']);
+  assert.equal(warnings.filter((w) => w.includes('unknown categories were ignored')).length, 1, `warnings: ${JSON.stringify(warnings)}`);
+});

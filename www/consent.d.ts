@@ -26,7 +26,8 @@ export interface ConsentApi {
   acceptAll(): void;
   /** Refuses every optional category. */
   rejectAll(): void;
-  /** Grants exactly these optional categories; the others are refused. Unknown names are ignored. */
+  /** Grants exactly these optional categories; the others are refused. Unknown names are ignored
+   * with a console warning; anything but an array changes nothing (and warns). */
   accept(categories: Category[]): void;
   /** Shows the first layer. */
   show(): void;

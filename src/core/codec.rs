@@ -61,7 +61,7 @@ pub fn encode(r: &Record) -> String {
 
 fn number(s: &str, what: &'static str) -> Result<i64, CodecError> {
     match super::json::read_digits(s, 12) {
-        Some(n) if !(s.len() > 1 && s.starts_with('0')) => Ok(n),
+        Some(n) if !(s.len() > 1 && s.starts_with("0")) => Ok(n),
         _ => Err(CodecError::Malformed(what)),
     }
 }
@@ -71,7 +71,7 @@ pub fn decode(s: &str) -> Result<Record, CodecError> {
     if s.len() > MAX_LEN {
         return Err(CodecError::TooLong);
     }
-    let mut parts = s.split('.');
+    let mut parts = super::text::fields(s, b'.');
     match parts.next() {
         Some("1") => {}
         Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => return Err(CodecError::UnknownVersion),
@@ -95,8 +95,8 @@ pub fn decode(s: &str) -> Result<Record, CodecError> {
         _ => return Err(CodecError::Malformed("trailing fields")),
     };
     let mut choices: Vec<(String, bool)> = Vec::new();
-    for item in list.split('~') {
-        let (cat, flag) = item.split_once(':').ok_or(CodecError::Malformed("choice"))?;
+    for item in super::text::fields(list, b'~') {
+        let (cat, flag) = super::text::split_at(item, b':').ok_or(CodecError::Malformed("choice"))?;
         let granted = match flag {
             "1" => true,
             "0" => false,

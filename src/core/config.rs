@@ -329,8 +329,8 @@ pub fn is_category_id(s: &str) -> bool {
 /// Only http(s) URLs, or a same-origin path, may reach the page as links or request targets.
 pub fn is_safe_url(s: &str) -> bool {
     let ok_chars = !s.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'"' || b == b'<' || b == b'>' || b == b'\\');
-    let shape = (s.starts_with('/') && !s.starts_with("//"))
-        || s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).is_some_and(|r| !r.is_empty() && !r.starts_with('/'));
+    let shape = (s.starts_with("/") && !s.starts_with("//"))
+        || s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).is_some_and(|r| !r.is_empty() && !r.starts_with("/"));
     ok_chars && shape && s.len() <= 2048
 }
 
@@ -345,7 +345,11 @@ fn url_field(o: &Obj<'static>, key: &str) -> Result<Option<&'static str>, FieldE
 fn is_cookie_token(s: &str, wildcard: bool) -> bool {
     !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'+-.^_`|~".contains(&b) || (wildcard && b == b'*'))
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'!' | b'#'..=b'&' | b'\'' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+                || (wildcard && b == b'*')
+        })
 }
 
 fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
@@ -359,10 +363,10 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
         c.name = name;
     }
     if let Some(domain) = o.opt_str("domain")? {
-        let d = domain.trim_start_matches('.');
+        let d = &domain[domain.bytes().take_while(|&b| b == b'.').count()..];
         let ok = !d.is_empty()
             && d.len() <= 253
-            && !d.starts_with('-')
+            && !d.starts_with("-")
             && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
             // Bytes, not `str::contains`: a substring search pulls in the two-way searcher (~1 KB).
             && !d.as_bytes().windows(2).any(|w| w == b"..");
@@ -372,7 +376,7 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
         c.domain = Some(d.to_ascii_lowercase());
     }
     if let Some(path) = o.opt_str("path")? {
-        if !path.starts_with('/') || path.bytes().any(|b| b <= b' ' || b == b';') {
+        if !path.starts_with("/") || path.bytes().any(|b| b <= b' ' || b == b';') {
             return Err(o.fail("path", Problem::Invalid("must start with / and hold no spaces or ;")));
         }
         c.path = path;
@@ -542,7 +546,7 @@ const ISO_3166_1: &str = "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBM
 
 /// An assigned country code (`DE`), or a subdivision of one (`US-CA`, `GB-SCT`, `FR-75C`).
 pub fn is_region_code(s: &str) -> bool {
-    let (country, sub) = match s.split_once('-') {
+    let (country, sub) = match super::text::split_at(s, b'-') {
         Some((c, sub)) => (c, Some(sub)),
         None => (s, None),
     };

@@ -77,15 +77,15 @@ pub fn cookies_to_clear(config: &Config, withdrawn: &[String], present: &[&str])
 /// the browser ignores the ones it would never have accepted.
 pub fn deletion_domains(host: &str) -> Vec<String> {
     let mut out = vec![String::new()];
-    let is_ip = host.contains(':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    if host.is_empty() || is_ip || !host.contains('.') {
+    let is_ip = host.bytes().any(|b| b == b':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if host.is_empty() || is_ip || !host.bytes().any(|b| b == b'.') {
         return out;
     }
     let mut rest = host;
     loop {
         out.push(rest.to_string());
-        match rest.split_once('.') {
-            Some((_, parent)) if parent.contains('.') => rest = parent,
+        match super::text::split_at(rest, b'.') {
+            Some((_, parent)) if parent.bytes().any(|b| b == b'.') => rest = parent,
             _ => break,
         }
     }
@@ -94,14 +94,13 @@ pub fn deletion_domains(host: &str) -> Vec<String> {
 
 /// Names of the cookies in a `document.cookie` string.
 pub fn cookie_names(cookie_header: &str) -> Vec<&str> {
-    cookie_header.split(';').filter_map(|kv| kv.split('=').next()).map(str::trim_ascii).filter(|n| !n.is_empty()).collect()
+    super::text::fields(cookie_header, b';').map(|kv| super::text::head(kv, b'=').trim_ascii()).filter(|n| !n.is_empty()).collect()
 }
 
 /// The value of cookie `name` in a `document.cookie` string.
 pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
-    cookie_header
-        .split(';')
-        .filter_map(|kv| kv.trim_ascii().split_once('='))
+    super::text::fields(cookie_header, b';')
+        .filter_map(|kv| super::text::split_at(kv.trim_ascii(), b'='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim_ascii())
 }

@@ -18,7 +18,7 @@ pub fn pick<'a>(have: &[&'a str], html_lang: Option<&str>, browser: &[&str], def
         if want.is_empty() {
             return None;
         }
-        let primary = want.split('-').next().unwrap_or(want);
+        let primary = super::text::head(want, b'-');
         have.iter()
             .find(|h| h.eq_ignore_ascii_case(want))
             .or_else(|| have.iter().find(|h| h.eq_ignore_ascii_case(primary)))
@@ -35,7 +35,7 @@ pub fn choose<'a>(config: &'a Config, html_lang: Option<&str>, browser: &[&str])
 
 /// Right-to-left scripts, by primary language subtag.
 pub fn is_rtl(lang: &str) -> bool {
-    let primary = lang.split('-').next().unwrap_or(lang).to_ascii_lowercase();
+    let primary = super::text::head(lang, b'-').to_ascii_lowercase();
     matches!(primary.as_str(), "ar" | "he" | "fa" | "ur" | "ps" | "sd" | "ug" | "yi" | "dv" | "ckb" | "syr")
 }
 

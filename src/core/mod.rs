@@ -14,3 +14,4 @@ pub mod outbox;
 pub mod policy;
 pub mod record;
 pub mod sha256;
+pub mod text;

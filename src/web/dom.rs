@@ -56,10 +56,10 @@ pub fn append(parent: &Node, child: &Node) {
 // One static string per element instead of a slice of (name, value) pairs: the banner builds
 // ~25 elements, and each pair was two pointer/length stores inlined at the call site.
 pub fn child(doc: &Document, parent: &Node, spec: &str, content: Option<&str>) -> Option<Element> {
-    let mut parts = spec.split(' ');
+    let mut parts = crate::core::text::fields(spec, b' ');
     let el = create(doc, parts.next()?)?;
     for a in parts {
-        let (k, v) = a.split_once('=').unwrap_or((a, ""));
+        let (k, v) = crate::core::text::split_at(a, b'=').unwrap_or((a, ""));
         set_attr(&el, k, v);
     }
     if let Some(t) = content {

@@ -5,7 +5,6 @@
 use super::dom;
 use crate::core::gate;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, MutationObserver};
@@ -17,7 +16,8 @@ const GATE_ATTRS: [&str; 5] = ["type", "data-consent", "data-src", "data-type", 
 
 /// Activates gated elements; owns its observer and load callback.
 pub struct Gate {
-    queue: RefCell<VecDeque<Element>>,
+    /// Granted elements not activated yet, in document order (a handful: a Vec is enough).
+    queue: RefCell<Vec<Element>>,
     /// An external script is loading; the queue waits for it.
     waiting: Cell<bool>,
     loaded: Closure<dyn FnMut()>,
@@ -36,7 +36,7 @@ impl Gate {
             obs.observe_with_options(&root, init.unchecked_ref()).ok()?;
             Some((obs, cb))
         })();
-        Gate { queue: RefCell::new(VecDeque::new()), waiting: Cell::new(false), loaded: Closure::new(on_load), observer }
+        Gate { queue: RefCell::new(Vec::new()), waiting: Cell::new(false), loaded: Closure::new(on_load), observer }
     }
 
     /// Queues every not-yet-handled gated element whose category is granted, then runs the queue.
@@ -46,7 +46,7 @@ impl Gate {
             let category = dom::attr(&el, "data-consent").unwrap_or_default();
             if gate::may_run(category.trim_ascii(), grants) {
                 dom::set_attr(&el, STATE, "queued");
-                self.queue.borrow_mut().push_back(el);
+                self.queue.borrow_mut().push(el);
             }
         }
         self.pump();
@@ -64,7 +64,10 @@ impl Gate {
             return;
         }
         loop {
-            let next = self.queue.borrow_mut().pop_front();
+            let next = {
+                let mut q = self.queue.borrow_mut();
+                (!q.is_empty()).then(|| q.remove(0))
+            };
             let Some(el) = next else { return };
             if self.activate(&el) {
                 self.waiting.set(true);

@@ -57,19 +57,12 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     p[pi..].iter().all(|&b| b == b'*')
 }
 
-/// The names among `present` that belong to the `withdrawn` categories.
-pub fn cookies_to_clear(config: &Config, withdrawn: &[String], present: &[&str]) -> Vec<String> {
-    let patterns: Vec<&str> = config
-        .categories
-        .iter()
-        .filter(|c| withdrawn.iter().any(|w| w == c.id))
-        .flat_map(|c| c.cookies.iter().copied())
-        .collect();
-    present
-        .iter()
-        .filter(|name| **name != config.cookie.name && patterns.iter().any(|p| glob_match(p, name)))
-        .map(|n| n.to_string())
-        .collect()
+/// The names among `present` that belong to the `withdrawn` categories (never the consent cookie).
+pub fn cookies_to_clear<'a>(config: &Config, withdrawn: &[String], present: &[&'a str]) -> Vec<&'a str> {
+    let matches = |name: &str| {
+        config.categories.iter().any(|c| withdrawn.iter().any(|w| w == c.id) && c.cookies.iter().any(|p| glob_match(p, name)))
+    };
+    present.iter().copied().filter(|name| *name != config.cookie.name && matches(name)).collect()
 }
 
 /// The `domain` attributes to try when deleting a cookie set on `host`: host-only (empty), the host,

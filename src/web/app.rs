@@ -265,7 +265,7 @@ impl App {
         let header = storage::cookie_header().unwrap_or_default();
         let present = gate::cookie_names(&header);
         for name in gate::cookies_to_clear(&self.config, withdrawn, &present) {
-            self.store.delete_cookie(&name);
+            self.store.delete_cookie(name);
         }
     }
 

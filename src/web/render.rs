@@ -136,7 +136,7 @@ impl Ui {
 
         let _ = body.prepend_with_node_1(&host);
 
-        let switch_ids = switches.clone();
+        let dialog_for_save = dialog.clone();
         let act = on_action.clone();
         let click = Listener::new(&root, "click", move |ev| {
             let Some(button) = dom::closest(&ev, "[data-action]") else { return };
@@ -145,8 +145,12 @@ impl Ui {
                 Some("reject-all") => UiAction::RejectAll(surface_of(&button)),
                 Some("customize") | Some("reopen") => UiAction::OpenPreferences,
                 Some("close") => UiAction::ClosePreferences,
+                // Read from the dialog itself: its switches are the truth, and no copy of them is kept.
                 Some("save") => UiAction::Save(
-                    switch_ids.iter().filter(|(_, input)| dom::prop_true(input, "checked")).map(|(id, _)| String::from(*id)).collect(),
+                    dom::elements(dialog_for_save.query_selector_all("input[data-category]:checked"))
+                        .iter()
+                        .filter_map(|input| dom::attr(input, "data-category"))
+                        .collect(),
                 ),
                 _ => return,
             };

@@ -58,7 +58,9 @@ async fn read<T: Send + 'static>(
     .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
-fn checked_consent_id(id: &str) -> Result<(), ApiError> {
+/// The checks both `/v1/consents/{consent_id}` routes make: the admin token, then the id's shape.
+fn authorized_consent_id(st: &AppState, headers: &HeaderMap, id: &str) -> Result<(), ApiError> {
+    authorize(st, headers)?;
     if is_consent_id(id) {
         Ok(())
     } else {
@@ -76,8 +78,7 @@ pub async fn get_consent(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&st, &headers)?;
-    checked_consent_id(&id)?;
+    authorized_consent_id(&st, &headers, &id)?;
     let lookup = id.clone();
     let rows = read(&st, move |c| store::rows_for_consent(c, &lookup)).await?;
     let events: Vec<Value> = rows.iter().map(store::Row::to_json).collect();
@@ -92,8 +93,7 @@ pub async fn erase_consent(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&st, &headers)?;
-    checked_consent_id(&id)?;
+    authorized_consent_id(&st, &headers, &id)?;
     let erased = st
         .writer
         .erase(id.clone(), now_ms())

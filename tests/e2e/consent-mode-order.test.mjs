@@ -2,22 +2,10 @@
 // first event, and only while it is still the visitor's current, valid choice.
 import assert from 'node:assert/strict';
 import { harness, waitReady } from './helpers.mjs';
+import { config } from './standards-support.mjs';
 
-const CONFIG = {
-  siteId: 'gcm-order',
-  categories: [{ id: 'essential', required: true }, { id: 'analytics' }, { id: 'marketing' }],
-  texts: {
-    en: {
-      title: 'Privacy', description: 'We ask first.', acceptAll: 'Accept all', rejectAll: 'Reject all',
-      customize: 'Customize', save: 'Save', preferencesTitle: 'Preferences',
-      categories: {
-        essential: { title: 'Essential', description: 'Needed.' },
-        analytics: { title: 'Analytics', description: 'Stats.' },
-        marketing: { title: 'Marketing', description: 'Ads.' },
-      },
-    },
-  },
-};
+// The shared test-page config, without an endpoint: this file is about Consent Mode only.
+const CONFIG = config({ siteId: 'gcm-order', endpoint: undefined });
 
 const h = harness({
   routes: {

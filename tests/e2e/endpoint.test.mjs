@@ -6,31 +6,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { harness, ROOT, waitReady, T } from './helpers.mjs';
+import { config as baseConfig } from './standards-support.mjs';
 
 const BIN = process.env.CONSENT_ENDPOINT_BIN || path.join(ROOT, 'target', 'debug', 'consent-endpoint');
 
 /** The endpoint URL for the page currently being generated; set per test. */
 let endpointUrl = '';
-const config = () => ({
-  siteId: 'rufio-marketing',
-  endpoint: endpointUrl,
-  categories: [
-    { id: 'essential', required: true },
-    { id: 'analytics', cookies: ['_ga', '_ga_*'] },
-    { id: 'marketing', cookies: ['_gcl_*'] },
-  ],
-  texts: {
-    en: {
-      title: 'Your privacy choices', description: 'We ask first.', acceptAll: 'Accept all', rejectAll: 'Reject all',
-      customize: 'Customize', save: 'Save choices', preferencesTitle: 'Privacy preferences',
-      categories: {
-        essential: { title: 'Essential', description: 'Needed.' },
-        analytics: { title: 'Analytics', description: 'Counts visits.' },
-        marketing: { title: 'Marketing', description: 'Attribution.' },
-      },
-    },
-  },
-});
+// The shared test-page config, pointed at the real endpoint and its `rufio-marketing` site.
+const config = () => baseConfig({ siteId: 'rufio-marketing', endpoint: endpointUrl });
 
 const h = harness({
   routes: {

@@ -80,6 +80,21 @@ export function recordEvents(events) {
 }
 
 /** opts.routes: extra server routes ({path: (req, res) => …}) for this file's pages. */
+/** What every harness serves: the demo site, the built package and the test pages. */
+export const BASE_MOUNTS = [
+  { prefix: '/', dir: path.join(ROOT, 'www') },
+  { prefix: '/pkg/', dir: PKG_DIR },
+  { prefix: '/t/', dir: path.join(E2E_DIR, 'pages') },
+];
+
+/** Fails the file at once, with the fix, when `pkg/` was not built. */
+export function assertBuilt() {
+  const missing = ['consent.js', 'consent_banner.js', 'consent_banner_bg.wasm'].filter(
+    (f) => !fs.existsSync(path.join(PKG_DIR, f)),
+  );
+  assert.deepEqual(missing, [], `banner build missing (${missing.join(', ')}): run \`make build\` first`);
+}
+
 export function harness(opts = {}) {
   const h = {
     url: '',
@@ -90,18 +105,11 @@ export function harness(opts = {}) {
   };
 
   before(async () => {
-    const missing = ['consent.js', 'consent_banner.js', 'consent_banner_bg.wasm'].filter(
-      (f) => !fs.existsSync(path.join(PKG_DIR, f)),
-    );
-    assert.deepEqual(missing, [], `banner build missing (${missing.join(', ')}): run \`make build\` first`);
+    assertBuilt();
 
     h.server = await startServer({
       port: 0,
-      mounts: [
-        { prefix: '/', dir: path.join(ROOT, 'www') },
-        { prefix: '/pkg/', dir: PKG_DIR },
-        { prefix: '/t/', dir: path.join(E2E_DIR, 'pages') },
-      ],
+      mounts: BASE_MOUNTS,
       routes: {
         '/v1/events': recordEvents(h.events),
         // The first of two gated external scripts arrives late; document order must still hold.

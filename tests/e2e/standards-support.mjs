@@ -9,11 +9,10 @@
 //   - `h.events`: every body POSTed to /v1/events, on any host name.
 
 import { before, after, test as nodeTest } from 'node:test';
-import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
-import { assert, recordEvents, CHROMIUM, CHROMIUM_ARGS, E2E_DIR, PKG_DIR, ROOT, T, settle } from './helpers.mjs';
+import { assert, assertBuilt, recordEvents, BASE_MOUNTS, CHROMIUM, CHROMIUM_ARGS, E2E_DIR, ROOT, T, settle } from './helpers.mjs';
 
 export const EXAMPLES_DIR = path.join(ROOT, 'examples');
 export const STD_DIR = path.join(E2E_DIR, 'pages', 'std');
@@ -72,16 +71,11 @@ export function stdHarness(opts = {}) {
   };
 
   before(async () => {
-    const missing = ['consent.js', 'consent_banner.js', 'consent_banner_bg.wasm'].filter(
-      (f) => !fs.existsSync(path.join(PKG_DIR, f)),
-    );
-    assert.deepEqual(missing, [], `banner build missing (${missing.join(', ')}): run \`make build\` first`);
+    assertBuilt();
     h.server = await startServer({
       port: 0,
       mounts: [
-        { prefix: '/', dir: path.join(ROOT, 'www') },
-        { prefix: '/pkg/', dir: PKG_DIR },
-        { prefix: '/t/', dir: path.join(E2E_DIR, 'pages') },
+        ...BASE_MOUNTS,
         { prefix: '/std/', dir: STD_DIR },
         { prefix: '/examples/', dir: EXAMPLES_DIR },
       ],

@@ -3,6 +3,8 @@
 use crate::assets::{self, Mount};
 use crate::config::Config;
 use crate::{app, Endpoint, StartError};
+use axum::Router;
+use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use thiserror::Error;
@@ -47,17 +49,27 @@ pub async fn serve(config: Config, mounts: Vec<Mount>) -> Result<(), ServeError>
     let _ = writeln!(out, "consent-endpoint listening on http://{addr}");
     let _ = out.flush();
     drop(out);
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    let served = serve_on(listener, router, shutdown_signal()).await;
     tracing::info!("stopped accepting; committing queued events");
     endpoint.shutdown().await;
     served?;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, with each connection's peer address
+/// (the rate limiter keys on it). Tests and the ingest benchmark run the endpoint through this too.
+pub async fn serve_on(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Resolves on SIGINT or SIGTERM.

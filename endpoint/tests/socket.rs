@@ -6,11 +6,11 @@ mod common;
 use axum::body::Bytes;
 use common::*;
 use consent_endpoint::config::Config;
+use consent_endpoint::server::serve_on;
 use consent_endpoint::{app, Endpoint};
 use http_body_util::Full;
 use hyper::{header, Request, StatusCode};
 use serde_json::Value;
-use std::net::SocketAddr;
 
 fn json(b: &Bytes) -> Value {
     serde_json::from_slice(b).unwrap_or(Value::Null)
@@ -30,16 +30,9 @@ async fn every_status_over_a_socket() {
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let router = app(endpoint.state.clone());
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let server = tokio::spawn(serve_on(listener, router, async {
+        let _ = stopped.await;
+    }));
 
     let (id, consent) = (new_event_id(), new_consent_id());
     let body = event(&id, &consent, true, false);

@@ -12,6 +12,7 @@ use axum::routing::post;
 use axum::Router;
 use consent_banner::core::ids::{consent_id, uuid_v4};
 use consent_endpoint::config::Config;
+use consent_endpoint::server::serve_on;
 use consent_endpoint::store;
 use consent_endpoint::{app, Endpoint};
 use http_body_util::{BodyExt, Full};
@@ -270,16 +271,9 @@ fn run() -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             let router = app(state.clone());
-            let serving = tokio::spawn(async move {
-                axum::serve(
-                    listener,
-                    router.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-            });
+            let serving = tokio::spawn(serve_on(listener, router, async {
+                let _ = stopped.await;
+            }));
             Ok::<_, String>((addr, serving))
         })?;
 

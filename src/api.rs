@@ -17,14 +17,14 @@ pub fn start(config: &str, build: &str) -> bool {
 /// Whether `category` is granted now.
 #[wasm_bindgen]
 pub fn accepted(category: &str) -> bool {
-    app::with(|a| a.grants().iter().any(|(c, g)| c == category && *g)).unwrap_or(false)
+    app::with(|a| a.grants().iter().any(|(c, g)| *c == category && *g)).unwrap_or(false)
 }
 
 /// Every granted category, essential included.
 #[wasm_bindgen(js_name = acceptedCategories)]
 pub fn accepted_categories() -> js_sys::Array {
     let grants = app::with(|a| a.grants()).unwrap_or_default();
-    dom::str_array(grants.iter().filter(|(_, g)| *g).map(|(c, _)| c.as_str()))
+    dom::str_array(grants.iter().filter(|(_, g)| *g).map(|(c, _)| *c))
 }
 
 #[wasm_bindgen(js_name = acceptAll)]

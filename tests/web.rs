@@ -49,7 +49,7 @@ fn renders_in_an_open_shadow_root_with_text_only() {
     let root = host.shadow_root().expect("open shadow root");
     let layer = root.query_selector("section.layer").unwrap().unwrap();
     assert!(layer.has_attribute("hidden"), "nothing shows before the machine says so");
-    let grants = vec![("essential".to_string(), true), ("analytics".to_string(), false), ("marketing".to_string(), false)];
+    let grants = vec![("essential", true), ("analytics", false), ("marketing", false)];
     ui.show(&Scene { view: View::Banner, grants: &grants, consent_id: None, gpc_honoured: false, settled: false });
     assert!(!layer.has_attribute("hidden"));
     // Config text is text: no <b> element appears.
@@ -130,14 +130,14 @@ async fn activates_in_document_order_once_each() {
     gated(&[("data-consent", "analytics")], "window.__order.push('inline')");
     gated(&[("data-consent", "marketing")], "window.__order.push('marketing')");
     gated(&[("data-consent", "analytic")], "window.__order.push('typo')");
-    let grants = vec![("essential".to_string(), true), ("analytics".to_string(), true), ("marketing".to_string(), false)];
+    let grants = vec![("essential", true), ("analytics", true), ("marketing", false)];
     gate.apply(&grants);
     sleep(200).await;
     gate.apply(&grants);
     sleep(100).await;
     let order: Vec<String> = js_sys::Array::from(&js("return window.__order")).iter().filter_map(|v| v.as_string()).collect();
     assert_eq!(order, vec!["ext", "inline"], "document order, each once, refused and unknown categories stay inert");
-    let all = vec![("analytics".to_string(), true), ("marketing".to_string(), true)];
+    let all = vec![("analytics", true), ("marketing", true)];
     gate.apply(&all);
     sleep(50).await;
     let order: Vec<String> = js_sys::Array::from(&js("return window.__order")).iter().filter_map(|v| v.as_string()).collect();
@@ -148,7 +148,7 @@ async fn activates_in_document_order_once_each() {
 #[wasm_bindgen_test]
 async fn catches_elements_inserted_later() {
     js("window.__late = 0;");
-    let grants = Rc::new(vec![("analytics".to_string(), true)]);
+    let grants = Rc::new(vec![("analytics", true)]);
     let slot: Rc<RefCell<Option<Rc<Gate>>>> = Rc::new(RefCell::new(None));
     let (s1, s2, g2) = (slot.clone(), slot.clone(), grants.clone());
     let gate = Rc::new(Gate::new(

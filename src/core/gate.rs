@@ -7,30 +7,30 @@ use super::config::Config;
 ///
 /// ```
 /// use consent_banner::core::gate::may_run;
-/// let grants = vec![("essential".to_string(), true), ("analytics".to_string(), false)];
+/// let grants = [("essential", true), ("analytics", false)];
 /// assert!(may_run("essential", &grants));
 /// assert!(!may_run("analytics", &grants));
 /// assert!(!may_run("analytic", &grants));
 /// ```
-pub fn may_run(category: &str, grants: &[(String, bool)]) -> bool {
-    grants.iter().any(|(c, g)| c == category && *g)
+pub fn may_run(category: &str, grants: &[(&str, bool)]) -> bool {
+    grants.iter().any(|(c, g)| *c == category && *g)
 }
 
 /// Categories whose effective choice differs between `before` and `after`.
-pub fn changed(before: &[(String, bool)], after: &[(String, bool)]) -> Vec<String> {
+pub fn changed<'a>(before: &[(&str, bool)], after: &[(&'a str, bool)]) -> Vec<&'a str> {
     after
         .iter()
         .filter(|(c, g)| before.iter().find(|(b, _)| b == c).map(|(_, bg)| bg) != Some(g))
-        .map(|(c, _)| c.clone())
+        .map(|(c, _)| *c)
         .collect()
 }
 
 /// Categories granted before and refused after.
-pub fn withdrawn(before: &[(String, bool)], after: &[(String, bool)]) -> Vec<String> {
+pub fn withdrawn<'a>(before: &[(&str, bool)], after: &[(&'a str, bool)]) -> Vec<&'a str> {
     after
         .iter()
         .filter(|(c, g)| !g && before.iter().any(|(b, bg)| b == c && *bg))
-        .map(|(c, _)| c.clone())
+        .map(|(c, _)| *c)
         .collect()
 }
 
@@ -58,9 +58,9 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 }
 
 /// The names among `present` that belong to the `withdrawn` categories (never the consent cookie).
-pub fn cookies_to_clear<'a>(config: &Config, withdrawn: &[String], present: &[&'a str]) -> Vec<&'a str> {
+pub fn cookies_to_clear<'a>(config: &Config, withdrawn: &[&str], present: &[&'a str]) -> Vec<&'a str> {
     let matches = |name: &str| {
-        config.categories.iter().any(|c| withdrawn.iter().any(|w| w == c.id) && c.cookies.iter().any(|p| glob_match(p, name)))
+        config.categories.iter().any(|c| withdrawn.contains(&c.id) && c.cookies.iter().any(|p| glob_match(p, name)))
     };
     present.iter().copied().filter(|name| *name != config.cookie.name && matches(name)).collect()
 }
@@ -103,17 +103,13 @@ mod tests {
     use super::*;
     use crate::core::config::tests::MINIMAL;
 
-    fn g(v: &[(&str, bool)]) -> Vec<(String, bool)> {
-        v.iter().map(|(c, b)| (c.to_string(), *b)).collect()
-    }
-
     #[test]
     fn changes_and_withdrawals() {
-        let before = g(&[("essential", true), ("analytics", true), ("marketing", true)]);
-        let after = g(&[("essential", true), ("analytics", true), ("marketing", false)]);
+        let before = [("essential", true), ("analytics", true), ("marketing", true)];
+        let after = [("essential", true), ("analytics", true), ("marketing", false)];
         assert_eq!(changed(&before, &after), vec!["marketing"]);
         assert_eq!(withdrawn(&before, &after), vec!["marketing"]);
-        assert_eq!(withdrawn(&after, &before), Vec::<String>::new());
+        assert_eq!(withdrawn(&after, &before), Vec::<&str>::new());
         assert_eq!(changed(&[], &after), vec!["essential", "analytics", "marketing"]);
     }
 
@@ -134,8 +130,8 @@ mod tests {
     fn which_cookies_go() {
         let c = Config::parse(MINIMAL).unwrap();
         let present = ["_ga", "_ga_X1", "_gcl_au", "session", "pc_consent"];
-        assert_eq!(cookies_to_clear(&c, &["analytics".into()], &present), vec!["_ga", "_ga_X1"]);
-        assert_eq!(cookies_to_clear(&c, &["marketing".into()], &present), vec!["_gcl_au"]);
+        assert_eq!(cookies_to_clear(&c, &["analytics"], &present), vec!["_ga", "_ga_X1"]);
+        assert_eq!(cookies_to_clear(&c, &["marketing"], &present), vec!["_gcl_au"]);
         assert!(cookies_to_clear(&c, &[], &present).is_empty());
     }
 

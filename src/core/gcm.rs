@@ -10,12 +10,12 @@ use super::record::Record;
 /// ```
 /// use consent_banner::core::{config::Config, gcm::update};
 /// # let cfg = Config::parse(r#"{"siteId":"d","categories":[{"id":"essential","required":true},{"id":"analytics"},{"id":"marketing"}],"texts":{"en":{"title":"t","description":"d","acceptAll":"a","rejectAll":"r","customize":"c","save":"s","preferencesTitle":"p","categories":{"essential":{"title":"e","description":"e"},"analytics":{"title":"a","description":"a"},"marketing":{"title":"m","description":"m"}}}}}"#).unwrap();
-/// let grants = vec![("essential".into(), true), ("analytics".into(), true), ("marketing".into(), false)];
+/// let grants = [("essential", true), ("analytics", true), ("marketing", false)];
 /// let u = update(&cfg, &grants);
 /// assert!(u.contains(&("analytics_storage", true)));
 /// assert!(u.contains(&("ad_user_data", false)));
 /// ```
-pub fn update<'a>(config: &'a Config, grants: &[(String, bool)]) -> Vec<(&'a str, bool)> {
+pub fn update<'a>(config: &'a Config, grants: &[(&str, bool)]) -> Vec<(&'a str, bool)> {
     let mut out: Vec<(&str, bool)> = Vec::new();
     for (cat, signals) in &config.consent_mode.map {
         let granted = grants.iter().any(|(c, g)| c == cat && *g);
@@ -40,11 +40,11 @@ pub fn update<'a>(config: &'a Config, grants: &[(String, bool)]) -> Vec<(&'a str
 /// # let cfg = Config::parse(r#"{"siteId":"d","categories":[{"id":"essential","required":true},{"id":"analytics"}],"texts":{"en":{"title":"t","description":"d","acceptAll":"a","rejectAll":"r","customize":"c","save":"s","preferencesTitle":"p","categories":{"essential":{"title":"e","description":"e"},"analytics":{"title":"a","description":"a"}}}}}"#).unwrap();
 /// let r = Record { consent_id: "0".repeat(32), revision: 0, first_decision: 10, last_decision: 10,
 ///                  choices: vec![("analytics".into(), true)], under_gpc: false };
-/// let grants = vec![("essential".into(), true), ("analytics".into(), true)];
+/// let grants = [("essential", true), ("analytics", true)];
 /// assert_eq!(hint(&cfg, Some(&r), "v", &grants).unwrap(),
 ///            r#"{"c":"v","r":0,"e":15724810000,"g":false,"s":{"analytics_storage":"granted"}}"#);
 /// ```
-pub fn hint(config: &Config, record: Option<&Record>, cookie: &str, grants: &[(String, bool)]) -> Option<String> {
+pub fn hint(config: &Config, record: Option<&Record>, cookie: &str, grants: &[(&str, bool)]) -> Option<String> {
     let r = record.filter(|_| config.consent_mode.enabled && !cookie.is_empty())?;
     let mut s = String::from("{\"c\":");
     write_str(&mut s, cookie);
@@ -72,7 +72,7 @@ mod tests {
     #[test]
     fn analytics_only_leaves_ads_denied() {
         let c = Config::parse(MINIMAL).unwrap();
-        let grants = vec![("essential".into(), true), ("analytics".into(), true), ("marketing".into(), false)];
+        let grants = vec![("essential", true), ("analytics", true), ("marketing", false)];
         assert_eq!(
             update(&c, &grants),
             vec![("analytics_storage", true), ("ad_storage", false), ("ad_user_data", false), ("ad_personalization", false)]
@@ -86,11 +86,11 @@ mod tests {
             r#""consentMode":{"map":{"analytics":["analytics_storage","personalization_storage"],"marketing":["ad_storage","personalization_storage"]}},"siteId""#,
         );
         let c = Config::parse(&text).unwrap();
-        let grants = vec![("analytics".into(), true), ("marketing".into(), false)];
+        let grants = vec![("analytics", true), ("marketing", false)];
         let u = update(&c, &grants);
         assert!(u.contains(&("personalization_storage", false)));
         assert!(u.contains(&("analytics_storage", true)));
-        let all = vec![("analytics".into(), true), ("marketing".into(), true)];
+        let all = vec![("analytics", true), ("marketing", true)];
         assert!(update(&c, &all).iter().all(|(_, g)| *g));
     }
 
@@ -105,7 +105,7 @@ mod tests {
             choices: vec![("analytics".into(), true), ("marketing".into(), false)],
             under_gpc: true,
         };
-        let grants = vec![("essential".into(), true), ("analytics".into(), true), ("marketing".into(), false)];
+        let grants = vec![("essential", true), ("analytics", true), ("marketing", false)];
         let h = hint(&c, Some(&r), "1.x\"y", &grants).unwrap();
         let v = crate::core::json::parse(&h).unwrap();
         assert_eq!(v.get("c"), Some(&crate::core::json::Value::Str("1.x\"y".into())));

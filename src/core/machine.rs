@@ -58,7 +58,7 @@ pub struct Report {
     pub consent_id: String,
     pub action: Action,
     pub surface: Surface,
-    pub choices: Vec<(String, bool)>,
+    pub choices: Vec<(&'static str, bool)>,
 }
 
 /// What the web edge must do, in this order: persist, apply grants (activate, clear cookies,
@@ -67,11 +67,11 @@ pub struct Report {
 pub struct Effects {
     pub persist: Option<Persist>,
     /// The effective choices, when they were (re)computed: at start and after any change.
-    pub grants: Option<Vec<(String, bool)>>,
+    pub grants: Option<Vec<(&'static str, bool)>>,
     /// Categories whose effective choice changed.
-    pub changed: Vec<String>,
+    pub changed: Vec<&'static str>,
     /// Categories granted before and refused now: their cookies are deleted.
-    pub withdrawn: Vec<String>,
+    pub withdrawn: Vec<&'static str>,
     pub view: Option<View>,
     pub report: Option<Report>,
 }
@@ -88,7 +88,7 @@ pub struct Machine {
     pub gpc: bool,
     /// GPC turned something off on this page or in the stored decision: show the notice.
     pub gpc_honoured: bool,
-    grants: Vec<(String, bool)>,
+    grants: Vec<(&'static str, bool)>,
 }
 
 impl Machine {
@@ -105,7 +105,7 @@ impl Machine {
     }
 
     /// The effective choices now.
-    pub fn grants(&self) -> &[(String, bool)] {
+    pub fn grants(&self) -> &[(&'static str, bool)] {
         &self.grants
     }
 
@@ -177,7 +177,7 @@ impl Machine {
             .is_some_and(|r| config.categories.iter().all(|c| c.required || r.choice(c.id).is_some()))
     }
 
-    fn diff(&self, before: &[(String, bool)]) -> Effects {
+    fn diff(&self, before: &[(&str, bool)]) -> Effects {
         Effects {
             grants: Some(self.grants.clone()),
             changed: gate::changed(before, &self.grants),
@@ -239,8 +239,8 @@ impl Machine {
             Some(r) => r,
             None => self.new_record(config, now, env),
         };
-        let turn_off: Vec<(String, bool)> =
-            config.gpc_categories.iter().filter(|c| r.choice(c) != Some(false)).map(|c| (String::from(*c), false)).collect();
+        let turn_off: Vec<(&str, bool)> =
+            config.gpc_categories.iter().filter(|c| r.choice(c) != Some(false)).map(|c| (*c, false)).collect();
         self.gpc_honoured = true;
         if turn_off.is_empty() && r.under_gpc {
             self.record = Some(r);
@@ -256,8 +256,8 @@ impl Machine {
 
     fn decide(&mut self, config: &Config, granted: Vec<String>, action: Action, surface: Surface, env: Env) -> Effects {
         let now = env.now_ms.div_euclid(1000);
-        let choices: Vec<(String, bool)> =
-            config.categories.iter().map(|c| (c.id.into(), c.required || granted.iter().any(|g| g == c.id))).collect();
+        let choices: Vec<(&str, bool)> =
+            config.categories.iter().map(|c| (c.id, c.required || granted.iter().any(|g| g == c.id))).collect();
         let mut record = match self.record.take() {
             Some(r) => r,
             None => self.new_record(config, now, env),

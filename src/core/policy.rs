@@ -68,11 +68,11 @@ pub fn evaluate(raw: Option<&str>, config: &Config, now: i64) -> Stored {
 
 /// The effective choice for every category of this site, in config order: required ones always
 /// granted, the rest as recorded, undecided ones refused.
-pub fn effective(config: &Config, record: Option<&Record>) -> Vec<(String, bool)> {
+pub fn effective(config: &Config, record: Option<&Record>) -> Vec<(&'static str, bool)> {
     config
         .categories
         .iter()
-        .map(|c| (c.id.into(), c.required || record.and_then(|r| r.choice(c.id)).unwrap_or(false)))
+        .map(|c| (c.id, c.required || record.and_then(|r| r.choice(c.id)).unwrap_or(false)))
         .collect()
 }
 
@@ -132,7 +132,7 @@ mod tests {
         let stored = evaluate(Some(&app), &c, NOW);
         assert!(matches!(stored, Stored::Incomplete(_)));
         let eff = effective(&c, stored.current());
-        assert_eq!(eff, vec![("essential".into(), true), ("analytics".into(), true), ("marketing".into(), false)]);
+        assert_eq!(eff, vec![("essential", true), ("analytics", true), ("marketing", false)]);
         // Unknown extra categories do not make a record invalid.
         let bigger = rec(2, NOW, &[("essential", true), ("analytics", false), ("marketing", false), ("chat", true)]);
         assert!(matches!(evaluate(Some(&bigger), &c, NOW), Stored::Valid(_)));
@@ -141,9 +141,9 @@ mod tests {
     #[test]
     fn effective_fails_closed() {
         let c = cfg();
-        assert_eq!(effective(&c, None), vec![("essential".into(), true), ("analytics".into(), false), ("marketing".into(), false)]);
+        assert_eq!(effective(&c, None), vec![("essential", true), ("analytics", false), ("marketing", false)]);
         // A record cannot refuse a required category.
         let r = codec::decode(&rec(2, NOW, &[("essential", false), ("analytics", false), ("marketing", true)])).unwrap();
-        assert_eq!(effective(&c, Some(&r))[0], ("essential".into(), true));
+        assert_eq!(effective(&c, Some(&r))[0], ("essential", true));
     }
 }

@@ -33,11 +33,11 @@ impl Record {
     }
 
     /// Sets the choices this site decides on and keeps the ones it does not know.
-    pub fn apply(&mut self, choices: &[(String, bool)]) {
+    pub fn apply(&mut self, choices: &[(&str, bool)]) {
         for (cat, granted) in choices {
             match self.choices.iter_mut().find(|(c, _)| c == cat) {
                 Some(slot) => slot.1 = *granted,
-                None => self.choices.push((cat.clone(), *granted)),
+                None => self.choices.push((String::from(*cat), *granted)),
             }
         }
     }
@@ -57,10 +57,10 @@ mod tests {
             choices: vec![("essential".into(), true), ("analytics".into(), false), ("marketing".into(), true)],
             under_gpc: false,
         };
-        r.apply(&[("essential".into(), true), ("analytics".into(), true)]);
+        r.apply(&[("essential", true), ("analytics", true)]);
         assert_eq!(r.choice("analytics"), Some(true));
         assert_eq!(r.choice("marketing"), Some(true));
-        r.apply(&[("extra".into(), false)]);
+        r.apply(&[("extra", false)]);
         assert_eq!(r.choices.len(), 4);
     }
 }

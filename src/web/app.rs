@@ -185,7 +185,7 @@ impl App {
     }
 
     /// The effective choices now.
-    pub fn grants(&self) -> Vec<(String, bool)> {
+    pub fn grants(&self) -> Vec<(&'static str, bool)> {
         self.machine.borrow().grants().to_vec()
     }
 
@@ -248,7 +248,7 @@ impl App {
                 consent_id: rep.consent_id,
                 site_id: self.config.site_id.into(),
                 action: rep.action,
-                choices: rep.choices,
+                choices: rep.choices.iter().map(|(c, g)| (String::from(*c), *g)).collect(),
                 surface: rep.surface,
                 revision: self.config.revision,
                 banner_version: self.banner_version.clone(),
@@ -261,7 +261,7 @@ impl App {
         }
     }
 
-    fn clear_cookies(&self, withdrawn: &[String]) {
+    fn clear_cookies(&self, withdrawn: &[&str]) {
         let header = storage::cookie_header().unwrap_or_default();
         let present = gate::cookie_names(&header);
         for name in gate::cookies_to_clear(&self.config, withdrawn, &present) {
@@ -269,7 +269,7 @@ impl App {
         }
     }
 
-    fn consent_mode_update(&self, grants: &[(String, bool)]) {
+    fn consent_mode_update(&self, grants: &[(&str, bool)]) {
         if !self.config.consent_mode.enabled {
             return;
         }
@@ -284,7 +284,7 @@ impl App {
 
     /// Caches this page's update for the bootstrap of the next one (see `gcm::hint`); cleared
     /// whenever there is no settled decision, so nothing stale is ever replayed.
-    fn consent_mode_hint(&self, grants: &[(String, bool)]) {
+    fn consent_mode_hint(&self, grants: &[(&str, bool)]) {
         let Some(ls) = storage::local() else { return };
         let m = self.machine.borrow();
         let seen = self.seen.borrow();
@@ -297,14 +297,14 @@ impl App {
 
     /// `{categories, consentId, decided}` for `consent:ready`, or `{categories, changed,
     /// consentId}` for `consent:change`.
-    fn detail(&self, changed: Option<&[String]>) -> JsValue {
+    fn detail(&self, changed: Option<&[&str]>) -> JsValue {
         let m = self.machine.borrow();
         let d = js_sys::Object::new();
-        let granted = m.grants().iter().filter(|(_, g)| *g).map(|(c, _)| c.as_str());
+        let granted = m.grants().iter().filter(|(_, g)| *g).map(|(c, _)| *c);
         dom::set_prop(&d, "categories", &dom::str_array(granted));
         dom::set_prop(&d, "consentId", &m.consent_id().map_or(JsValue::NULL, JsValue::from_str));
         match changed {
-            Some(c) => dom::set_prop(&d, "changed", &dom::str_array(c.iter().map(String::as_str))),
+            Some(c) => dom::set_prop(&d, "changed", &dom::str_array(c.iter().copied())),
             None => dom::set_prop(&d, "decided", &JsValue::from_bool(m.is_settled(&self.config))),
         }
         d.into()

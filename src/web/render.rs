@@ -29,7 +29,7 @@ pub enum UiAction {
 /// What to show; a snapshot of the machine.
 pub struct Scene<'a> {
     pub view: View,
-    pub grants: &'a [(String, bool)],
+    pub grants: &'a [(&'static str, bool)],
     pub consent_id: Option<&'a str>,
     pub gpc_honoured: bool,
     /// A decision exists, so the re-open control belongs on screen.

@@ -40,7 +40,7 @@ impl Gate {
     }
 
     /// Queues every not-yet-handled gated element whose category is granted, then runs the queue.
-    pub fn apply(&self, grants: &[(String, bool)]) {
+    pub fn apply(&self, grants: &[(&str, bool)]) {
         let Some(doc) = dom::document() else { return };
         for el in dom::elements(doc.query_selector_all(PENDING)) {
             let category = dom::attr(&el, "data-consent").unwrap_or_default();

@@ -11,15 +11,16 @@ use crate::core::event::ConsentEvent;
 use crate::core::machine::{Effects, Env, Input, Machine, Persist};
 use crate::core::policy::{evaluate, Stored};
 use crate::core::{codec, gate, gcm, i18n, sha256};
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::cell::{Cell, RefCell};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// localStorage key of the cached Consent Mode update (read by `www/consent.js`).
 const HINT_KEY: &str = "pc_gcm";
 
 thread_local! {
-    static APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
+    /// The page's banner. It lives as long as the page, so it is leaked on start (as the config
+    /// is): nothing ever drops it, and callbacks reach it without reference counting.
+    static APP: Cell<Option<&'static App>> = const { Cell::new(None) };
 }
 
 /// One banner per page.
@@ -37,11 +38,11 @@ pub struct App {
     _listeners: Vec<Listener>,
 }
 
-/// Runs `f` on the page's banner, if it started. The thread-local is released before `f` runs,
-/// so callbacks that re-enter (a gated script calling the API) are safe.
+/// Runs `f` on the page's banner, if it started. Nothing stays borrowed while `f` runs, so
+/// callbacks that re-enter (a gated script calling the API) are safe.
 pub fn with<R>(f: impl FnOnce(&App) -> R) -> Option<R> {
-    let app = APP.with(|a| a.borrow().clone())?;
-    Some(f(&app))
+    let app = APP.with(Cell::get)?;
+    Some(f(app))
 }
 
 fn env() -> Env {
@@ -56,7 +57,7 @@ pub fn dispatch(input: Input) {
 /// Starts the banner from config text. Returns false (after one `console.error` naming the
 /// field) when the config is invalid: then nothing is shown and nothing is activated.
 pub fn start(config_text: &str, build_hash: &str) -> bool {
-    if APP.with(|a| a.borrow().is_some()) {
+    if APP.with(Cell::get).is_some() {
         return true;
     }
     let config = match Config::parse(config_text) {
@@ -147,7 +148,7 @@ pub fn start(config_text: &str, build_hash: &str) -> bool {
 
     let store = Store::new(config.cookie.clone());
     let gpc = dom::window().is_some_and(|w| dom::prop_true(&w.navigator(), "globalPrivacyControl"));
-    let app = Rc::new(App {
+    let app: &'static App = Box::leak(Box::new(App {
         machine: RefCell::new(Machine::new(&config)),
         config,
         lang,
@@ -158,8 +159,8 @@ pub fn start(config_text: &str, build_hash: &str) -> bool {
         gate,
         reporter,
         _listeners: listeners,
-    });
-    APP.with(|a| *a.borrow_mut() = Some(app.clone()));
+    }));
+    APP.with(|a| a.set(Some(app)));
     let stored = app.stored();
     app.step(Input::Start { stored, gpc });
     dom::emit("consent:ready", &app.detail(None));

@@ -17,8 +17,7 @@ pub struct Reporter {
     memory: RefCell<Outbox>,
     in_flight: RefCell<Vec<String>>,
     warned: Cell<bool>,
-    on_answer: Closure<dyn FnMut(JsValue, JsValue)>,
-    on_fail: Closure<dyn FnMut(JsValue, JsValue)>,
+    on_settled: Closure<dyn FnMut(JsValue, JsValue)>,
     _listeners: Vec<Listener>,
 }
 
@@ -27,17 +26,17 @@ impl Reporter {
     /// [`Reporter::settle`] and [`Reporter::on_visibility`] through the banner's single instance.
     pub fn new(
         endpoint: &'static str,
-        answered: impl Fn(String, u16, Option<String>) + Clone + 'static,
+        answered: impl Fn(String, u16, Option<String>) + 'static,
         visibility: impl Fn(bool) + Clone + 'static,
     ) -> Reporter {
-        let a = answered.clone();
-        let on_answer = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |id: JsValue, resp: JsValue| {
-            let Some(resp) = resp.dyn_ref::<web_sys::Response>() else { return };
-            let retry = resp.headers().get("retry-after").ok().flatten();
-            a(id.as_string().unwrap_or_default(), resp.status(), retry);
-        });
-        let on_fail = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |id: JsValue, _err: JsValue| {
-            answered(id.as_string().unwrap_or_default(), 0, None);
+        // One callback for both ways the fetch ends: a Response (any status), or a rejection
+        // (offline, blocked, refused by CORS), which counts as no answer.
+        let on_settled = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |id: JsValue, end: JsValue| {
+            let (status, retry) = match end.dyn_ref::<web_sys::Response>() {
+                Some(r) => (r.status(), r.headers().get("retry-after").ok().flatten()),
+                None => (0, None),
+            };
+            answered(id.as_string().unwrap_or_default(), status, retry);
         });
         let mut listeners = Vec::new();
         if let Some(doc) = dom::document() {
@@ -53,8 +52,7 @@ impl Reporter {
             memory: RefCell::new(Outbox::default()),
             in_flight: RefCell::new(Vec::new()),
             warned: Cell::new(false),
-            on_answer,
-            on_fail,
+            on_settled,
             _listeners: listeners,
         }
     }
@@ -104,12 +102,11 @@ impl Reporter {
             dom::set_prop(&init, "keepalive", &JsValue::TRUE);
             dom::set_prop(&init, "credentials", &JsValue::from_str("omit"));
             let id = JsValue::from_str(&e.id);
-            let ok = self.on_answer.as_ref().unchecked_ref::<js_sys::Function>().bind1(&JsValue::NULL, &id);
-            let fail = self.on_fail.as_ref().unchecked_ref::<js_sys::Function>().bind1(&JsValue::NULL, &id);
+            let settled = self.on_settled.as_ref().unchecked_ref::<js_sys::Function>().bind1(&JsValue::NULL, &id);
             self.in_flight.borrow_mut().push(e.id.clone());
             let promise: JsValue = w.fetch_with_str_and_init(self.endpoint, &init).into();
             if let Ok(then) = dom::prop(&promise, "then").dyn_into::<js_sys::Function>() {
-                let _ = then.call2(&promise, &ok, &fail);
+                let _ = then.call2(&promise, &settled, &settled);
             }
         }
     }
@@ -131,7 +128,8 @@ impl Reporter {
         self.save(&o);
     }
 
-    /// Page hidden: hand everything pending to `sendBeacon`, which survives the page. The events
+    /// Page hidden: hand every due event to `sendBeacon`, which survives the page; one backing
+    /// off (a 5xx, or a 429 whose `Retry-After` has not passed) waits for a later page. The events
     /// stay queued until a later `fetch` sees the endpoint's 2xx (the endpoint dedupes by id).
     /// Page visible or back online: retry what is due.
     pub fn on_visibility(&self, hidden: bool) {
@@ -139,7 +137,8 @@ impl Reporter {
             return self.flush();
         }
         let Some(nav) = dom::window().map(|w| w.navigator()) else { return };
-        for e in self.load().entries {
+        let o = self.load();
+        for e in o.due(dom::now_ms()) {
             if !self.in_flight.borrow().contains(&e.id) {
                 let _ = nav.send_beacon_with_opt_str(self.endpoint, Some(&e.body));
             }

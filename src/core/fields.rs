@@ -8,11 +8,24 @@ use std::fmt;
 // the wasm prints config errors through `ConfigError::message`, which keeps `core::fmt` (format
 // strings, padding, integer formatting) out of it.
 
-/// What is wrong with the field at `path`.
+/// What is wrong with the field at `path` (see [`Detail`]). Boxed, so a `Result` carrying it is
+/// one pointer wide: every `?` in the config readers moves a pointer, not the whole error
+/// (measured: −715 B brotli of wasm).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
+pub struct FieldError(Box<Detail>);
+
+/// The field and its problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
     pub path: String,
     pub problem: Problem,
+}
+
+impl std::ops::Deref for FieldError {
+    type Target = Detail;
+    fn deref(&self) -> &Detail {
+        &self.0
+    }
 }
 
 /// The kinds of field error.
@@ -79,7 +92,7 @@ impl FieldError {
     #[cold]
     #[inline(never)]
     pub fn new(path: impl Into<String>, problem: Problem) -> Self {
-        FieldError { path: path.into(), problem }
+        FieldError(Box::new(Detail { path: path.into(), problem }))
     }
 }
 

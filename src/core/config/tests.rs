@@ -62,7 +62,7 @@ fn edit(path: &[&str], value: Option<&str>) -> String {
 
 fn err_path(text: &str) -> String {
     match Config::parse(text) {
-        Err(ConfigError::Field(f)) => f.path,
+        Err(ConfigError::Field(f)) => f.path.clone(),
         other => panic!("expected a field error, got {other:?}"),
     }
 }

@@ -97,24 +97,39 @@ impl Value {
 /// assert!(parse("1.5").is_err());
 /// ```
 pub fn parse(text: &str) -> Result<Value, JsonError> {
-    let mut p = Parser { text, s: text.as_bytes(), i: 0 };
-    let v = p.value(0)?;
-    p.ws();
-    if p.i != p.s.len() {
-        return Err(p.err("trailing characters"));
-    }
-    Ok(v)
+    let mut p = Parser { text, s: text.as_bytes(), i: 0, error: JsonError::TooDeep };
+    let v = p.value(0).and_then(|v| {
+        p.ws();
+        if p.i == p.s.len() {
+            Ok(v)
+        } else {
+            Err(p.err("trailing characters"))
+        }
+    });
+    v.map_err(|Failed| p.error)
 }
+
+/// A parse failed; the parser holds the reason. A zero-sized error keeps each `?` in the
+/// recursive descent free of copying (the reason is stored once, where it is found).
+struct Failed;
 
 struct Parser<'a> {
     text: &'a str,
     s: &'a [u8],
     i: usize,
+    /// Why it failed, once it has.
+    error: JsonError,
 }
 
 impl Parser<'_> {
-    fn err(&self, what: &'static str) -> JsonError {
-        JsonError::Syntax { at: self.i, what }
+    fn err(&mut self, what: &'static str) -> Failed {
+        self.fail(JsonError::Syntax { at: self.i, what })
+    }
+
+    #[cold]
+    fn fail(&mut self, e: JsonError) -> Failed {
+        self.error = e;
+        Failed
     }
 
     fn ws(&mut self) {
@@ -132,9 +147,9 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value, JsonError> {
+    fn value(&mut self, depth: usize) -> Result<Value, Failed> {
         if depth > MAX_DEPTH {
-            return Err(JsonError::TooDeep);
+            return Err(self.fail(JsonError::TooDeep));
         }
         self.ws();
         match self.s.get(self.i) {
@@ -150,7 +165,7 @@ impl Parser<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Value, JsonError> {
+    fn object(&mut self, depth: usize) -> Result<Value, Failed> {
         self.i += 1;
         let mut entries: Vec<(String, Value)> = Vec::new();
         self.ws();
@@ -169,7 +184,7 @@ impl Parser<'_> {
             }
             let v = self.value(depth + 1)?;
             if entries.iter().any(|(k, _)| *k == key) {
-                return Err(JsonError::DuplicateKey(key));
+                return Err(self.fail(JsonError::DuplicateKey(key)));
             }
             entries.push((key, v));
             self.ws();
@@ -183,7 +198,7 @@ impl Parser<'_> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Value, JsonError> {
+    fn array(&mut self, depth: usize) -> Result<Value, Failed> {
         self.i += 1;
         let mut items = Vec::new();
         self.ws();
@@ -203,15 +218,15 @@ impl Parser<'_> {
         }
     }
 
-    fn int(&mut self) -> Result<Value, JsonError> {
+    fn int(&mut self) -> Result<Value, Failed> {
         let neg = self.eat(b"-");
         let start = self.i;
         let mut n: i64 = 0;
         while let Some(d @ b'0'..=b'9') = self.s.get(self.i).copied() {
-            n = n
-                .checked_mul(10)
-                .and_then(|n| n.checked_add(i64::from(d - b'0')))
-                .ok_or(JsonError::Syntax { at: start, what: "integer out of range" })?;
+            n = match n.checked_mul(10).and_then(|n| n.checked_add(i64::from(d - b'0'))) {
+                Some(n) => n,
+                None => return Err(self.fail(JsonError::Syntax { at: start, what: "integer out of range" })),
+            };
             self.i += 1;
         }
         let digits = self.i - start;
@@ -219,7 +234,7 @@ impl Parser<'_> {
             return Err(self.err("expected a digit"));
         }
         if digits > 1 && self.s[start] == b'0' {
-            return Err(JsonError::Syntax { at: start, what: "leading zero" });
+            return Err(self.fail(JsonError::Syntax { at: start, what: "leading zero" }));
         }
         if let Some(b'.' | b'e' | b'E') = self.s.get(self.i) {
             return Err(self.err("only integers are accepted"));
@@ -227,7 +242,7 @@ impl Parser<'_> {
         Ok(Value::Int(if neg { -n } else { n }))
     }
 
-    fn hex4(&mut self) -> Result<u32, JsonError> {
+    fn hex4(&mut self) -> Result<u32, Failed> {
         let mut n = 0u32;
         for _ in 0..4 {
             let d = match self.s.get(self.i) {
@@ -242,7 +257,7 @@ impl Parser<'_> {
         Ok(n)
     }
 
-    fn string(&mut self) -> Result<String, JsonError> {
+    fn string(&mut self) -> Result<String, Failed> {
         self.i += 1;
         let mut out = String::new();
         loop {
@@ -284,7 +299,7 @@ impl Parser<'_> {
         }
     }
 
-    fn unicode(&mut self) -> Result<char, JsonError> {
+    fn unicode(&mut self) -> Result<char, Failed> {
         let hi = self.hex4()?;
         let code = if (0xD800..0xDC00).contains(&hi) {
             if !self.eat(b"\\u") {

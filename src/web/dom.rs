@@ -154,7 +154,13 @@ pub struct Listener {
 
 impl Listener {
     pub fn new(target: &EventTarget, kind: &'static str, f: impl FnMut(Event) + 'static) -> Listener {
-        let closure = Closure::<dyn FnMut(Event)>::new(f);
+        Self::boxed(target, kind, Box::new(f))
+    }
+
+    /// The registration itself, once for every kind of callback rather than once per call site.
+    #[inline(never)]
+    fn boxed(target: &EventTarget, kind: &'static str, f: Box<dyn FnMut(Event)>) -> Listener {
+        let closure = Closure::wrap(f);
         let _ = target.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
         Listener { target: target.clone(), kind, closure }
     }

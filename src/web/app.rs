@@ -100,7 +100,9 @@ pub fn start(config_text: &str, build_hash: &str) -> bool {
             with(|app| app.gate.loaded());
         },
         || {
-            with(|app| app.gate.apply(app.machine.borrow().grants()));
+            // A copy, not a borrow of the machine: an inline script activated here runs at once
+            // and may call the API, which steps the machine.
+            with(|app| app.gate.apply(&app.grants()));
         },
     );
     let reporter = config.endpoint.map(|url| {
@@ -226,14 +228,13 @@ impl App {
             }
         }
         if let (Some(_), Some(ui)) = (fx.view, &self.ui) {
-            let m = self.machine.borrow();
-            ui.show(&Scene {
-                view: m.view,
-                grants: m.grants(),
-                consent_id: m.consent_id(),
-                gpc_honoured: m.gpc_honoured,
-                settled: m.is_settled(&self.config),
-            });
+            // Copied out: moving focus fires the page's focus handlers, which may call the API.
+            let (view, gpc_honoured, settled) = {
+                let m = self.machine.borrow();
+                (m.view, m.gpc_honoured, m.is_settled(&self.config))
+            };
+            let (grants, consent_id) = (self.grants(), self.consent_id());
+            ui.show(&Scene { view, grants: &grants, consent_id: consent_id.as_deref(), gpc_honoured, settled });
         }
         if let (Some(rep), Some(reporter)) = (fx.report, &self.reporter) {
             let page = dom::window()

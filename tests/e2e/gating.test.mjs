@@ -46,6 +46,26 @@ h.test('gated elements inserted after load run once consent exists (MutationObse
   assert.ok(state.some(([k, s]) => k === 'late' && s === 'activated'), `late script marked activated: ${JSON.stringify(state)}`);
 });
 
+h.test('a later-inserted gated inline script may call the API as it runs (re-entrant, no crash)', async ({ page }) => {
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  await layerButton(page, 'accept-all').click();
+  await page.waitForFunction(() => window.__gated?.analytics === 1);
+  // Runs inside the banner's own activation (MutationObserver → activate), and changes the choice.
+  await page.evaluate(() => {
+    const s = document.createElement('script');
+    s.type = 'text/plain';
+    s.setAttribute('data-consent', 'analytics');
+    s.textContent = 'window.__reentered = window.consent.accepted("analytics"); window.consent.rejectAll();';
+    document.body.appendChild(s);
+  });
+  await page.waitForFunction(() => window.__reentered === true);
+  await page.waitForFunction(() => !window.consent.accepted('analytics'));
+  // The banner still answers and acts afterwards.
+  await page.evaluate(() => window.consent.acceptAll());
+  assert.equal(await page.evaluate(() => window.consent.accepted('marketing')), true);
+});
+
 h.test('a gated script inserted before consent runs after Accept all, once', async ({ page }) => {
   await page.goto(h.url + '/');
   await waitReady(page);

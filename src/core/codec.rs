@@ -59,6 +59,33 @@ pub fn encode(r: &Record) -> String {
     s
 }
 
+/// Of several stored values, the one holding the latest decision; the first when none decodes.
+/// The browser keeps one cookie per domain and path, so a copy written before the config shared
+/// the choice across subdomains (or under another path) can linger beside the current one, and
+/// `document.cookie` lists the older first.
+///
+/// ```
+/// use consent_banner::core::codec::latest;
+/// let id = "ab".repeat(16);
+/// let (old, new) = (format!("1.{id}.1.100.100.a:1"), format!("1.{id}.1.100.900.a:0"));
+/// assert_eq!(latest([old.as_str(), "junk", new.as_str()].into_iter()), Some(new.as_str()));
+/// assert_eq!(latest(["junk", "more junk"].into_iter()), Some("junk"));
+/// assert_eq!(latest(std::iter::empty()), None);
+/// ```
+pub fn latest<'a>(values: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut first = None;
+    let mut best: Option<(i64, &str)> = None;
+    for v in values {
+        first.get_or_insert(v);
+        if let Ok(r) = decode(v) {
+            if best.map_or(true, |(t, _)| r.last_decision >= t) {
+                best = Some((r.last_decision, v));
+            }
+        }
+    }
+    best.map(|(_, v)| v).or(first)
+}
+
 fn number(s: &str, what: &'static str) -> Result<i64, CodecError> {
     match super::json::read_digits(s, 12) {
         Some(n) if !(s.len() > 1 && s.starts_with("0")) => Ok(n),

@@ -90,11 +90,12 @@ pub fn cookie_names(cookie_header: &str) -> Vec<&str> {
     super::text::fields(cookie_header, b';').map(|kv| super::text::head(kv, b'=').trim_ascii()).filter(|n| !n.is_empty()).collect()
 }
 
-/// The value of cookie `name` in a `document.cookie` string.
-pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
+/// The values of every cookie called `name` in a `document.cookie` string (the browser keeps
+/// one per domain and path, so there can be several).
+pub fn cookie_values<'a>(cookie_header: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> {
     super::text::fields(cookie_header, b';')
         .filter_map(|kv| super::text::split_at(kv.trim_ascii(), b'='))
-        .find(|(k, _)| *k == name)
+        .filter(move |(k, _)| *k == name)
         .map(|(_, v)| v.trim_ascii())
 }
 
@@ -147,9 +148,10 @@ mod tests {
     fn reads_cookie_strings() {
         let h = "a=1; pc_consent=1.x.y; _ga=GA1.2=3";
         assert_eq!(cookie_names(h), vec!["a", "pc_consent", "_ga"]);
-        assert_eq!(cookie_value(h, "pc_consent"), Some("1.x.y"));
-        assert_eq!(cookie_value(h, "_ga"), Some("GA1.2=3"));
-        assert_eq!(cookie_value(h, "nope"), None);
+        assert_eq!(cookie_values(h, "pc_consent").collect::<Vec<_>>(), ["1.x.y"]);
+        assert_eq!(cookie_values(h, "_ga").collect::<Vec<_>>(), ["GA1.2=3"]);
+        assert_eq!(cookie_values(h, "nope").next(), None);
+        assert_eq!(cookie_values("a=1; b=2; a=3", "a").collect::<Vec<_>>(), ["1", "3"]);
         assert!(cookie_names("").is_empty());
     }
 }

@@ -4,7 +4,7 @@
 
 use super::dom;
 use crate::core::config::{CookieSettings, SameSite};
-use crate::core::gate;
+use crate::core::{codec, gate};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlDocument, Storage};
@@ -14,6 +14,9 @@ pub struct Store {
     settings: CookieSettings,
     secure: bool,
     memory: RefCell<Option<String>>,
+    /// The last write reached neither the cookie nor localStorage: memory is the store. Only
+    /// then is it read, so a record another tab removed is not brought back from here.
+    memory_only: Cell<bool>,
     warned: Cell<bool>,
 }
 
@@ -39,7 +42,7 @@ fn set_cookie(line: &str) -> bool {
 impl Store {
     pub fn new(settings: CookieSettings) -> Store {
         let secure = dom::window().is_some_and(|w| dom::prop(&w.location(), "protocol") == "https:");
-        Store { settings, secure, memory: RefCell::new(None), warned: Cell::new(false) }
+        Store { settings, secure, memory: RefCell::new(None), memory_only: Cell::new(false), warned: Cell::new(false) }
     }
 
     fn degrade(&self) {
@@ -49,13 +52,13 @@ impl Store {
     }
 
     /// The stored value: cookie first (it is what sibling sites share), then the localStorage
-    /// mirror, then memory.
+    /// mirror, then memory when storage refused the last write.
     pub fn read(&self) -> Option<String> {
-        let from_cookie = cookie_header().and_then(|h| gate::cookie_value(&h, self.settings.name).map(String::from));
+        let from_cookie = cookie_header().and_then(|h| codec::latest(gate::cookie_values(&h, self.settings.name)).map(String::from));
         from_cookie
             .filter(|v| !v.is_empty())
             .or_else(|| local().and_then(|s| s.get_item(self.settings.name).ok().flatten()))
-            .or_else(|| self.memory.borrow().clone())
+            .or_else(|| self.memory.borrow().clone().filter(|_| self.memory_only.get()))
     }
 
     fn attributes(&self, line: &mut String, domain: Option<&str>) {
@@ -84,13 +87,14 @@ impl Store {
         crate::core::json::write_int(&mut line, max_age);
         let cookie_ok = set_cookie(&line) && self.read_cookie_is(value);
         let local_ok = local().is_some_and(|s| s.set_item(self.settings.name, value).is_ok());
+        self.memory_only.set(!cookie_ok && !local_ok);
         if !cookie_ok && !local_ok {
             self.degrade();
         }
     }
 
     fn read_cookie_is(&self, value: &str) -> bool {
-        cookie_header().is_some_and(|h| gate::cookie_value(&h, self.settings.name) == Some(value))
+        cookie_header().is_some_and(|h| gate::cookie_values(&h, self.settings.name).any(|v| v == value))
     }
 
     /// Forgets the stored value everywhere.

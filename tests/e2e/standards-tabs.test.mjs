@@ -58,6 +58,22 @@ h.test('two tabs converge: a later Reject all in B withdraws in A too (last writ
   assert.notEqual((await bannerState(a)).layer, 'shown', 'A: decided, no banner');
 });
 
+h.test('two tabs: reset() in A brings the banner back in B, which made the choice itself', async ({ page, context }) => {
+  const a = page;
+  const b = await context.newPage();
+  await b.goto(h.url + '/g/tab.html');
+  await waitReady(b);
+  await layerButton(b, 'accept-all').click();
+  await b.waitForFunction(() => window.__gated?.marketing === 1);
+  await a.goto(h.url + '/g/tab.html');
+  await waitReady(a);
+
+  await a.evaluate(() => window.consent.reset());
+  // B must not fall back on its own copy of the record it wrote: storage holds nothing now.
+  await b.waitForFunction(() => !window.consent.accepted('marketing') && window.consent.consentId() === null);
+  await waitBanner(b, 'layer', 'shown');
+});
+
 h.test('two tabs: an open preferences dialog in B is not closed by A\'s choice, but B\'s state follows', async ({ page, context }) => {
   const a = page;
   const b = await context.newPage();

@@ -26,9 +26,11 @@ pub struct Entry {
 pub enum Outcome {
     /// 2xx: the endpoint committed it.
     Delivered,
-    /// A 4xx other than 408/429: it will never be accepted, so keeping it would only retry forever.
+    /// 400, 409, 413 or 422: this event can never be accepted (invalid, too large, or its id
+    /// taken by another body), so keeping it would only retry forever.
     Refused,
-    /// Network error, 5xx, 408 or 429; `retry_after_ms` from a `Retry-After` header.
+    /// No answer, 5xx, or any other status: an outage, a deploy, a proxy or a misconfigured
+    /// allowlist may pass, so the event waits; `retry_after_ms` from a `Retry-After` header.
     Failed { retry_after_ms: Option<i64> },
 }
 
@@ -37,8 +39,7 @@ impl Outcome {
     pub fn from_status(status: u16, retry_after_ms: Option<i64>) -> Outcome {
         match status {
             200..=299 => Outcome::Delivered,
-            408 | 429 => Outcome::Failed { retry_after_ms },
-            400..=499 => Outcome::Refused,
+            400 | 409 | 413 | 422 => Outcome::Refused,
             _ => Outcome::Failed { retry_after_ms },
         }
     }
@@ -192,7 +193,13 @@ mod tests {
     #[test]
     fn statuses_and_headers() {
         assert_eq!(Outcome::from_status(202, None), Outcome::Delivered);
-        assert_eq!(Outcome::from_status(400, None), Outcome::Refused);
+        for refused in [400, 409, 413, 422] {
+            assert_eq!(Outcome::from_status(refused, None), Outcome::Refused, "{refused}");
+        }
+        // A proxy's 403, a 404 during a deploy, a 401: the event may still get through later.
+        for transient in [401, 403, 404, 408] {
+            assert_eq!(Outcome::from_status(transient, None), Outcome::Failed { retry_after_ms: None }, "{transient}");
+        }
         assert_eq!(Outcome::from_status(429, Some(5)), Outcome::Failed { retry_after_ms: Some(5) });
         assert_eq!(Outcome::from_status(503, None), Outcome::Failed { retry_after_ms: None });
         assert_eq!(Outcome::from_status(0, None), Outcome::Failed { retry_after_ms: None });

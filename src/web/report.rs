@@ -15,8 +15,12 @@ const KEY: &str = "pc_outbox";
 pub struct Reporter {
     endpoint: &'static str,
     memory: RefCell<Outbox>,
+    /// localStorage refused the last save: memory is the outbox. Only then is it read, so what
+    /// another tab delivered (and removed) is not sent again from here.
+    memory_only: Cell<bool>,
     in_flight: RefCell<Vec<String>>,
     warned: Cell<bool>,
+    warned_full: Cell<bool>,
     on_settled: Closure<dyn FnMut(JsValue, JsValue)>,
     _listeners: Vec<Listener>,
 }
@@ -50,25 +54,27 @@ impl Reporter {
         Reporter {
             endpoint,
             memory: RefCell::new(Outbox::default()),
+            memory_only: Cell::new(false),
             in_flight: RefCell::new(Vec::new()),
             warned: Cell::new(false),
+            warned_full: Cell::new(false),
             on_settled,
             _listeners: listeners,
         }
     }
 
     fn load(&self) -> Outbox {
-        match storage::local().and_then(|s| s.get_item(KEY).ok().flatten()) {
-            Some(text) => Outbox::decode(&text),
+        match storage::local().filter(|_| !self.memory_only.get()) {
+            Some(s) => s.get_item(KEY).ok().flatten().map_or_else(Outbox::default, |text| Outbox::decode(&text)),
             None => self.memory.borrow().clone(),
         }
     }
 
     fn save(&self, o: &Outbox) {
         *self.memory.borrow_mut() = o.clone();
-        if let Some(s) = storage::local() {
-            let _ = if o.entries.is_empty() { s.remove_item(KEY) } else { s.set_item(KEY, &o.encode()) };
-        }
+        let saved = storage::local()
+            .is_some_and(|s| if o.entries.is_empty() { s.remove_item(KEY) } else { s.set_item(KEY, &o.encode()) }.is_ok());
+        self.memory_only.set(!saved);
     }
 
     fn warn_once(&self, msg: &str) {
@@ -80,7 +86,7 @@ impl Reporter {
     /// Queues an event and tries to send it now.
     pub fn submit(&self, id: String, body: String) {
         let mut o = self.load();
-        if o.push(id, body, dom::now_ms()) > 0 {
+        if o.push(id, body, dom::now_ms()) > 0 && !self.warned_full.replace(true) {
             dom::warn("consent: report outbox full; the oldest unsent events were dropped.");
         }
         self.save(&o);
@@ -129,7 +135,8 @@ impl Reporter {
     }
 
     /// Page hidden: hand every due event to `sendBeacon`, which survives the page; one backing
-    /// off (a 5xx, or a 429 whose `Retry-After` has not passed) waits for a later page. The events
+    /// off (after repeated failures, or under a `Retry-After` that has not passed) waits for a
+    /// later page. The events
     /// stay queued until a later `fetch` sees the endpoint's 2xx (the endpoint dedupes by id).
     /// Page visible or back online: retry what is due.
     pub fn on_visibility(&self, hidden: bool) {

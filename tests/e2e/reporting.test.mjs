@@ -77,3 +77,23 @@ h.test('400: the event is dropped (it would never be accepted) with one warning;
   assert.equal(await page.evaluate(() => window.consent.accepted('analytics')), true);
   assert.deepEqual(warnings, ['consent: the consent endpoint refused an event; see its response for the field.']);
 }, answered);
+
+h.test('localStorage refuses the outbox (quota): the event is kept in memory and delivered, not lost', async ({ page, context }) => {
+  // An outbox from an earlier visit is still stored, and every new write of it fails.
+  await context.addInitScript(() => {
+    localStorage.setItem('pc_outbox', '[]');
+    const set = Storage.prototype.setItem;
+    Storage.prototype.setItem = function (k, v) {
+      if (k === 'pc_outbox') throw new DOMException('full', 'QuotaExceededError');
+      return set.call(this, k, v);
+    };
+  });
+  await visit(page, 503);
+  await layerButton(page, 'accept-all').click();
+  await waitPosts(1);
+  // The endpoint recovers; the page becoming visible again retries from memory.
+  script.status = 204;
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await waitPosts(2);
+  assert.equal(script.posts[1].event_id, script.posts[0].event_id, 'the same event, retried');
+}, answered);

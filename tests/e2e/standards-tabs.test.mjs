@@ -40,16 +40,21 @@ h.test('two tabs: Accept all in A → B activates its gated scripts and hides it
   assert.equal((await bannerState(b)).reopen, 'shown', 'B shows the re-open control');
 });
 
+/** Two tabs of the test page: `first` accepts all, then `second` opens on the stored choice. */
+async function acceptedInTwoTabs(first, second) {
+  await first.goto(h.url + '/g/tab.html');
+  await waitReady(first);
+  await layerButton(first, 'accept-all').click();
+  await first.waitForFunction(() => window.__gated?.marketing === 1);
+  await second.goto(h.url + '/g/tab.html');
+  await waitReady(second);
+  await second.waitForFunction(() => window.__gated?.marketing === 1);
+}
+
 h.test('two tabs converge: a later Reject all in B withdraws in A too (last write wins)', async ({ page, context }) => {
   const a = page;
   const b = await context.newPage();
-  await a.goto(h.url + '/g/tab.html');
-  await waitReady(a);
-  await layerButton(a, 'accept-all').click();
-  await a.waitForFunction(() => window.__gated?.marketing === 1);
-  await b.goto(h.url + '/g/tab.html');
-  await waitReady(b);
-  await b.waitForFunction(() => window.__gated?.marketing === 1);
+  await acceptedInTwoTabs(a, b);
 
   await b.evaluate(() => window.consent.rejectAll());
   await a.waitForFunction(() => !window.consent.accepted('marketing') && !window.consent.accepted('analytics'));
@@ -61,12 +66,7 @@ h.test('two tabs converge: a later Reject all in B withdraws in A too (last writ
 h.test('two tabs: reset() in A brings the banner back in B, which made the choice itself', async ({ page, context }) => {
   const a = page;
   const b = await context.newPage();
-  await b.goto(h.url + '/g/tab.html');
-  await waitReady(b);
-  await layerButton(b, 'accept-all').click();
-  await b.waitForFunction(() => window.__gated?.marketing === 1);
-  await a.goto(h.url + '/g/tab.html');
-  await waitReady(a);
+  await acceptedInTwoTabs(b, a);
 
   await a.evaluate(() => window.consent.reset());
   // B must not fall back on its own copy of the record it wrote: storage holds nothing now.

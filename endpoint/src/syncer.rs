@@ -32,6 +32,17 @@ pub struct Syncer<T: Settle> {
     shared: Arc<Shared>,
 }
 
+/// Whether the syncer has failed, readable from anywhere (the health check).
+#[derive(Clone)]
+pub struct SyncWatch(Arc<Shared>);
+
+impl SyncWatch {
+    /// An fsync failed: nothing more will be acknowledged until restart.
+    pub fn failed(&self) -> bool {
+        self.0.failed.load(Ordering::Acquire)
+    }
+}
+
 /// What the syncer thread and its owner both see.
 struct Shared {
     failed: AtomicBool,
@@ -63,6 +74,11 @@ impl<T: Settle> Syncer<T> {
     /// Whether an fsync has failed (then nothing more may be acknowledged).
     pub fn failed(&self) -> bool {
         self.shared.failed.load(Ordering::Acquire)
+    }
+
+    /// A handle that reports [`Syncer::failed`] from other threads.
+    pub fn watch(&self) -> SyncWatch {
+        SyncWatch(self.shared.clone())
     }
 
     /// Whether every batch handed over has been answered.

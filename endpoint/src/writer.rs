@@ -10,7 +10,7 @@
 
 use crate::keys::Keys;
 use crate::store::{self, Appended, NewEvent, StoreError};
-use crate::syncer::{Settle, Syncer};
+use crate::syncer::{Settle, SyncWatch, Syncer};
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,6 +51,7 @@ enum Command {
 pub struct Writer {
     tx: mpsc::Sender<Command>,
     counters: Arc<Counters>,
+    sync: SyncWatch,
 }
 
 /// How much the writer has committed so far.
@@ -102,6 +103,7 @@ pub fn spawn(
         }
     })
     .map_err(StoreError::Thread)?;
+    let sync = syncer.watch();
     let handle = std::thread::Builder::new()
         .name("consent-writer".into())
         .spawn(move || run(conn, keys, syncer, rx, max_batch.max(1), c))
@@ -125,6 +127,7 @@ pub fn spawn(
         Writer {
             tx: tx.clone(),
             counters,
+            sync,
         },
         WriterThread {
             tx,
@@ -135,6 +138,11 @@ pub fn spawn(
 }
 
 impl Writer {
+    /// Whether events can still be stored: the writer thread runs and no fsync has failed.
+    pub fn healthy(&self) -> bool {
+        !self.tx.is_closed() && !self.sync.failed()
+    }
+
     /// `(committed batches, commands in them)` since start.
     pub fn committed(&self) -> (u64, u64) {
         (

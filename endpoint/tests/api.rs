@@ -655,6 +655,29 @@ async fn stats_count_the_latest_decision_per_consent_per_day() {
 }
 
 #[tokio::test]
+async fn health_turns_503_once_events_cannot_be_stored() {
+    let Harness {
+        _dir,
+        router,
+        endpoint,
+        ..
+    } = harness();
+    let health = || {
+        router
+            .clone()
+            .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+    };
+    assert_eq!(health().await.unwrap().status(), StatusCode::OK);
+    // The writer thread stops (as it would after a fatal error); the router is still serving.
+    endpoint.shutdown().await;
+    let r = health().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value =
+        serde_json::from_slice(&r.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["ok"], json!(false));
+}
+
+#[tokio::test]
 async fn health_and_unknown_routes() {
     let h = harness();
     let r = h

@@ -4,12 +4,23 @@ pub mod admin;
 pub mod events;
 
 use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::json;
 
-/// `GET /healthz`: the process is up and serving.
-pub async fn health() -> Json<Value> {
-    Json(json!({ "ok": true }))
+/// `GET /healthz`: 200 while events can be stored; 503 once they cannot (the writer stopped, or
+/// an fsync failed, after which nothing is acknowledged until a restart), so that whatever
+/// supervises the process restarts it.
+pub async fn health(State(st): State<AppState>) -> Response {
+    if st.writer.healthy() {
+        Json(json!({ "ok": true })).into_response()
+    } else {
+        let body = json!({ "ok": false, "error": "events cannot be stored; restart required" });
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+    }
 }
 
 /// Anything unrouted.

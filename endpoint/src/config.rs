@@ -66,7 +66,8 @@ pub struct RateLimitConfig {
     #[serde(default = "default_per_second")]
     pub per_second: f64,
     /// Header carrying the client address when behind a trusted reverse proxy (e.g.
-    /// `x-real-ip`); the left-most address in it is used. Unset: the socket peer address.
+    /// `x-real-ip`, `x-forwarded-for`); the right-most address in it is used, the one the proxy
+    /// in front of this server added. Unset: the socket peer address.
     #[serde(default)]
     pub client_ip_header: Option<String>,
 }

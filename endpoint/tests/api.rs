@@ -345,6 +345,40 @@ async fn rate_limits_per_client_network_and_site() {
 }
 
 #[tokio::test]
+async fn behind_a_proxy_the_address_it_added_counts_not_what_the_client_wrote() {
+    let h = harness_with(
+        "[rate_limit]\nburst = 2\nper_second = 0.5\nclient_ip_header = \"x-forwarded-for\"\n",
+        Some(TOKEN),
+    );
+    let consent = new_consent_id();
+    let from = |forwarded: &str| {
+        let mut req = post(&event(&new_event_id(), &consent, true, true));
+        req.headers_mut()
+            .insert("x-forwarded-for", forwarded.parse().unwrap());
+        req
+    };
+    // Each request claims another origin on the left; the proxy's entry on the right is the same.
+    let statuses = [
+        h.call(from("1.1.1.1, 198.51.100.7")).await.status,
+        h.call(from("2.2.2.2, 198.51.100.7")).await.status,
+        h.call(from("3.3.3.3, 198.51.100.7")).await.status,
+    ];
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    // Another client, as the proxy saw it: its own bucket.
+    assert_eq!(
+        h.call(from("3.3.3.3, 192.0.2.9")).await.status,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
 async fn records_sec_gpc_and_no_client_address() {
     let h = harness();
     let mut req = post(&event(&new_event_id(), &new_consent_id(), true, false));

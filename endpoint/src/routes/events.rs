@@ -48,7 +48,9 @@ fn client_net(st: &AppState, parts: &Parts) -> ClientNet {
             .headers
             .get(name.as_str())
             .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.split(',').next())
+            // The right-most address is the one our proxy added; anything left of it came from
+            // the client and could be forged to get a fresh bucket each time.
+            .and_then(|s| s.rsplit(',').next())
             .and_then(|s| s.trim().parse::<IpAddr>().ok());
         if let Some(ip) = from_header {
             return ClientNet::of(ip);

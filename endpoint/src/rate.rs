@@ -1,5 +1,5 @@
 //! In-memory token buckets per (client network, site); the client address is truncated to its
-//! /24 (IPv4) or /48 (IPv6) before use and is never stored or logged.
+//! /24 (IPv4) or /64 (IPv6) before use and is never stored or logged.
 
 use crate::config::RateLimitConfig;
 use std::collections::HashMap;
@@ -11,13 +11,15 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClientNet {
     V4([u8; 3]),
-    V6([u8; 6]),
+    V6([u8; 8]),
     /// No address known (tests without a socket): one shared bucket.
     Unknown,
 }
 
 impl ClientNet {
-    /// IPv4 /24, IPv6 /48 (IPv4-mapped IPv6 counts as IPv4).
+    /// IPv4 /24, IPv6 /64 (IPv4-mapped IPv6 counts as IPv4). A /64 is one subscriber's network:
+    /// mobile carriers hand each device its own /64 out of shared prefixes, so a shorter prefix
+    /// would put many visitors in one bucket.
     pub fn of(ip: IpAddr) -> ClientNet {
         let ip = match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
@@ -30,7 +32,7 @@ impl ClientNet {
             }
             IpAddr::V6(a) => {
                 let o = a.octets();
-                ClientNet::V6([o[0], o[1], o[2], o[3], o[4], o[5]])
+                ClientNet::V6([o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]])
             }
         }
     }
@@ -114,8 +116,9 @@ mod tests {
         assert_eq!(a, ClientNet::of("::ffff:203.0.113.9".parse().unwrap()));
         assert_ne!(a, ClientNet::of("203.0.114.7".parse().unwrap()));
         let b = ClientNet::of("2001:db8:1:2::1".parse().unwrap());
-        assert_eq!(b, ClientNet::of("2001:db8:1:ffff::9".parse().unwrap()));
-        assert_ne!(b, ClientNet::of("2001:db8:2::1".parse().unwrap()));
+        assert_eq!(b, ClientNet::of("2001:db8:1:2:ffff::9".parse().unwrap()));
+        // Two devices of one carrier: their own /64 each.
+        assert_ne!(b, ClientNet::of("2001:db8:1:3::1".parse().unwrap()));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! one fsync per batch. Between batches the writer merges the newest rows' ids into the key
 //! tables when due (see [`crate::keys`]).
 
-use crate::keys::Keys;
+use crate::keys::{Keys, MERGE_AT, MERGE_STEP};
 use crate::store::{self, Appended, NewEvent, StoreError};
 use crate::syncer::{Settle, SyncWatch, Syncer};
 use rusqlite::Connection;
@@ -240,6 +240,7 @@ fn run(
                         Err(_) => break,
                     }
                 }
+                st.catch_up_merge();
                 st.commit();
                 if let Some(seq) = st.head_seq.filter(|_| st.keys.merge_due(rx.is_empty())) {
                     st.keys.start_merge(seq);
@@ -412,6 +413,23 @@ impl State {
 
     /// One step of the merge under way: inside the open batch, or else in a transaction of its
     /// own (which needs no fsync: a merge lost in a crash is simply done again).
+    /// Under sustained load the queue never empties, so the merge (which otherwise runs while
+    /// the writer waits) would never advance, and the unmerged rows (kept in memory, and scanned
+    /// by consent lookups) would grow without bound. Past twice the merge size, each batch carries
+    /// enough merge steps to insert its own rows' keys and some more.
+    fn catch_up_merge(&mut self) {
+        if self.keys.pending() < 2 * MERGE_AT {
+            return;
+        }
+        let batch = self.open.as_ref().map_or(0, |b| b.done.len());
+        for _ in 0..=(2 * batch / MERGE_STEP) {
+            if !self.keys.merging() || self.syncer.failed() || self.open.is_none() {
+                break;
+            }
+            self.merge_step();
+        }
+    }
+
     fn merge_step(&mut self) {
         let own = self.open.is_none();
         if own {

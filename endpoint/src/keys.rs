@@ -17,8 +17,9 @@
 //! about a million events) that is a fraction of a page per event; for larger tables it tends
 //! to one page per event and table, what indexing row by row costs.
 //!
-//! Crash safety: inserts are idempotent (`INSERT OR IGNORE`), and the memory part is rebuilt
-//! from the tail on start ([`Keys::load`]); a merge cut short is simply done again.
+//! Crash safety: inserts are idempotent (an event key is upserted, a consent key ignored if
+//! there), and the memory part is rebuilt from the tail on start ([`Keys::load`]); a merge cut
+//! short is simply done again.
 
 use crate::chain::GENESIS;
 use crate::store::StoreError;
@@ -221,12 +222,16 @@ impl Keys {
             return Ok(());
         };
         let end = (m.open + MERGE_STEP).min(m.keys.len());
-        let mut event = conn
-            .prepare_cached("INSERT OR IGNORE INTO event_keys (event_id, seq) VALUES (?1, ?2)")?;
+        // An event key already there is the same row's (from a merge a crash cut short), or a
+        // purged row's whose key a merge under way put back after `purge` ran: then the event
+        // arrived again, as a new row, and the key must point at that one.
+        let mut event = conn.prepare_cached(
+            "INSERT INTO event_keys (event_id, seq) VALUES (?1, ?2)
+             ON CONFLICT(event_id) DO UPDATE SET seq = excluded.seq",
+        )?;
         let mut consent = conn.prepare_cached(
             "INSERT OR IGNORE INTO consent_keys (consent_id, seq) VALUES (?1, ?2)",
         )?;
-        // A key already there is the same row's, from a merge a crash cut short.
         for (is_consent, key, seq) in &m.keys[m.open..end] {
             let put = if *is_consent {
                 &mut consent

@@ -605,6 +605,35 @@ mod tests {
     }
 
     #[test]
+    fn a_purge_during_a_merge_leaves_no_key_that_breaks_replays() {
+        let (_d, mut conn) = db();
+        let mut keys = Keys::load(&conn).unwrap();
+        fill(&mut conn, &mut keys, 1, 4);
+        // A merge of rows 1..4 is under way when `purge` (another process) deletes them all.
+        keys.start_merge(head(&conn).unwrap().0);
+        purge(&mut conn, i64::MAX, 1).unwrap();
+        while keys.merging() {
+            conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+            keys.merge_step(&conn).unwrap();
+            conn.execute_batch("COMMIT").unwrap();
+            keys.committed();
+        }
+        // Event 2 arrives again: a new row (its original was purged), then merged.
+        let mut h = head(&conn).unwrap();
+        assert_eq!(
+            append(&conn, &mut h, &mut keys, &event(2, "cx", 9_000)).unwrap(),
+            Appended::New { seq: 5 }
+        );
+        keys.committed();
+        merge_all(&conn, &mut keys);
+        // Once merged, it is found through the key table: a replay, not a third row.
+        assert_eq!(
+            append(&conn, &mut h, &mut keys, &event(2, "cx", 9_000)).unwrap(),
+            Appended::Replay { seq: 5 }
+        );
+    }
+
+    #[test]
     fn erasure_and_purge_keep_the_chain() {
         let (_d, mut conn) = db();
         let mut keys = Keys::load(&conn).unwrap();

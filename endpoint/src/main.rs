@@ -239,13 +239,22 @@ fn purge(args: &Args) -> Result<ExitCode, Failure> {
         .filter(|d| *d >= 0)
         .ok_or_else(|| Failure::Usage("purge needs --older-than DAYS (a whole number)".into()))?;
     let mut conn = store::open_existing(&db).map_err(run_err)?;
-    // Never bake a broken chain into the checkpoint.
-    if let Verdict::Broken { seq, reason } = store::verify(&conn)? {
-        println!("BROKEN at row seq {seq}: {reason}; not purging");
-        return Ok(ExitCode::FAILURE);
-    }
+    // Never bake a broken or unchecked row into the checkpoint: the purge stops at the head this
+    // verify saw, whatever the running server appended since.
+    let verified_upto = match store::verify(&conn)? {
+        Verdict::Ok { head_seq, .. } => head_seq,
+        Verdict::Broken { seq, reason } => {
+            println!("BROKEN at row seq {seq}: {reason}; not purging");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let now = now_ms();
-    let p = store::purge(&mut conn, now - days.saturating_mul(DAY_MS), now)?;
+    let p = store::purge(
+        &mut conn,
+        now - days.saturating_mul(DAY_MS),
+        now,
+        verified_upto,
+    )?;
     println!(
         "purged {} rows; checkpoint at seq {}",
         p.deleted, p.checkpoint_seq

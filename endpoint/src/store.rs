@@ -327,7 +327,10 @@ pub enum Verdict {
 
 /// Walks the chain from the checkpoint (or genesis) and reports the first row that breaks it:
 /// a gap in `seq`, a payload that does not match its hash, or a chain hash that does not follow.
+/// Reads one snapshot, so a `purge` or an append running meanwhile cannot make it report a gap.
 pub fn verify(conn: &Connection) -> Result<Verdict, StoreError> {
+    let snapshot = conn.unchecked_transaction()?;
+    let conn: &Connection = &snapshot;
     let cp = checkpoint(conn)?;
     let (mut prev_seq, mut prev_hash) = cp.as_ref().map_or((0, GENESIS), |c| (c.seq, c.chain_hash));
     let mut stmt = conn.prepare(&format!("SELECT {ROW_COLUMNS} FROM events ORDER BY seq"))?;
@@ -390,8 +393,14 @@ pub struct Purged {
 
 /// Retention: deletes the oldest rows received before `cutoff` (only a prefix of the chain, so
 /// a row is kept if any earlier-`seq` row is young) and moves the checkpoint to the last deleted
-/// row, so the remaining chain still verifies.
-pub fn purge(conn: &mut Connection, cutoff: i64, now: i64) -> Result<Purged, StoreError> {
+/// row, so the remaining chain still verifies. Rows after `verified_upto` (the head a [`verify`]
+/// just checked) stay, so nothing appended since is baked into the checkpoint unchecked.
+pub fn purge(
+    conn: &mut Connection,
+    cutoff: i64,
+    now: i64,
+    verified_upto: i64,
+) -> Result<Purged, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let cp_seq = checkpoint(&tx)?.map_or(0, |c| c.seq);
     let first_young: Option<i64> = tx.query_row(
@@ -402,7 +411,8 @@ pub fn purge(conn: &mut Connection, cutoff: i64, now: i64) -> Result<Purged, Sto
     let last = match first_young {
         Some(s) => Some(s - 1),
         None => tx.query_row("SELECT MAX(seq) FROM events", [], |r| r.get(0))?,
-    };
+    }
+    .map(|l: i64| l.min(verified_upto));
     let last_row = match last {
         Some(l) if l > cp_seq => tx
             .query_row(
@@ -605,13 +615,42 @@ mod tests {
     }
 
     #[test]
+    fn purge_stops_at_the_verified_head() {
+        let (_d, mut conn) = db();
+        let mut keys = Keys::load(&conn).unwrap();
+        fill(&mut conn, &mut keys, 1, 5);
+        let Verdict::Ok { head_seq, .. } = verify(&conn).unwrap() else {
+            panic!("chain broken")
+        };
+        // The server appends two more rows between the verify and the purge.
+        fill(&mut conn, &mut keys, 6, 7);
+        let p = purge(&mut conn, i64::MAX, 1, head_seq).unwrap();
+        assert_eq!(
+            p,
+            Purged {
+                deleted: 5,
+                checkpoint_seq: 5
+            }
+        );
+        assert!(matches!(
+            verify(&conn).unwrap(),
+            Verdict::Ok {
+                rows: 2,
+                head_seq: 7,
+                from_checkpoint: Some(5),
+                ..
+            }
+        ));
+    }
+
+    #[test]
     fn a_purge_during_a_merge_leaves_no_key_that_breaks_replays() {
         let (_d, mut conn) = db();
         let mut keys = Keys::load(&conn).unwrap();
         fill(&mut conn, &mut keys, 1, 4);
         // A merge of rows 1..4 is under way when `purge` (another process) deletes them all.
         keys.start_merge(head(&conn).unwrap().0);
-        purge(&mut conn, i64::MAX, 1).unwrap();
+        purge(&mut conn, i64::MAX, 1, i64::MAX).unwrap();
         while keys.merging() {
             conn.execute_batch("BEGIN IMMEDIATE").unwrap();
             keys.merge_step(&conn).unwrap();
@@ -652,7 +691,7 @@ mod tests {
             verify(&conn).unwrap(),
             Verdict::Ok { rows: 9, .. }
         ));
-        let p = purge(&mut conn, 4500, 1).unwrap();
+        let p = purge(&mut conn, 4500, 1, i64::MAX).unwrap();
         assert_eq!(
             p,
             Purged {
@@ -678,7 +717,7 @@ mod tests {
             }
         ));
         assert_eq!(
-            purge(&mut conn, 4500, 2).unwrap(),
+            purge(&mut conn, 4500, 2, i64::MAX).unwrap(),
             Purged {
                 deleted: 0,
                 checkpoint_seq: 4
@@ -687,7 +726,7 @@ mod tests {
         // Everything purged: the chain continues from the checkpoint, and a purged event that
         // the writer still remembered is not a replay any more.
         assert_eq!(
-            purge(&mut conn, i64::MAX, 3).unwrap(),
+            purge(&mut conn, i64::MAX, 3, i64::MAX).unwrap(),
             Purged {
                 deleted: 5,
                 checkpoint_seq: 9

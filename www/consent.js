@@ -25,56 +25,66 @@
 
   // Google Consent Mode v2: everything denied until the wasm sends the stored choice, before
   // any tag runs. Region defaults grant what the site configured for those regions.
-  var cm = cfg.consentMode || {};
+  var cm = cfg.consentMode || {}, sent;
+  var DENIED = { ad_storage: 'denied', ad_user_data: 'denied', ad_personalization: 'denied', analytics_storage: 'denied' };
   if (cm.enabled !== false) {
     var dl = w.dataLayer = w.dataLayer || [];
     if (typeof w.gtag != 'function') w.gtag = function () { dl.push(arguments); };
-    var map = cm.map || { analytics: ['analytics_storage'], marketing: ['ad_storage', 'ad_user_data', 'ad_personalization'] };
-    var req = {};
-    (cfg.categories || []).forEach(function (c) { if (c && c.required) req[c.id] = 1; });
-    var state = function (granted) {
-      var s = { ad_storage: 'denied', ad_user_data: 'denied', ad_personalization: 'denied', analytics_storage: 'denied' };
-      var on = {};
-      Object.keys(map).forEach(function (c) {
-        (map[c] || []).forEach(function (sig) {
-          var g = !!(req[c] || granted[c]);
-          on[sig] = on[sig] === undefined ? g : on[sig] && g;
-        });
-      });
-      for (var k in on) s[k] = on[k] ? 'granted' : 'denied';
-      return s;
-    };
-    var def = state({});
-    def.wait_for_update = cm.waitForUpdate == null ? 500 : cm.waitForUpdate;
-    w.gtag('consent', 'default', def);
-    (cm.regions || []).forEach(function (r) {
-      var g = {};
-      (r.granted || []).forEach(function (c) { g[c] = 1; });
-      var s = state(g);
-      s.region = r.region;
-      s.wait_for_update = def.wait_for_update;
-      w.gtag('consent', 'default', s);
-    });
-    if (cm.urlPassthrough) w.gtag('set', 'url_passthrough', true);
-    if (cm.adsDataRedaction) w.gtag('set', 'ads_data_redaction', true);
-    // A returning visitor: replay the update the banner computed on an earlier page, so tags see
-    // it before their first event. It is a cache, trusted only while it names the exact stored
-    // consent cookie and the config revision, has not expired, and no GPC signal appeared since;
-    // the wasm decides again on every load and sends its own update either way.
+    // A config of the wrong shape (the wasm names the field) must not stop the default: without
+    // one, Google tags behave as if everything were granted.
     try {
-      var hint = JSON.parse(localStorage.getItem('pc_gcm'));
-      var cur = ('; ' + d.cookie).split('; ' + ((cfg.cookie && cfg.cookie.name) || 'pc_consent') + '=')[1];
-      if (hint && cur && hint.c === cur.split(';')[0] && hint.r === (cfg.revision || 0) && hint.e > Date.now() &&
-          (hint.g || navigator.globalPrivacyControl !== true)) w.gtag('consent', 'update', hint.s);
-    } catch (e) { /* storage unavailable: the wasm's update follows */ }
+      var map = cm.map || { analytics: ['analytics_storage'], marketing: ['ad_storage', 'ad_user_data', 'ad_personalization'] };
+      var req = {};
+      (cfg.categories || []).forEach(function (c) { if (c && c.required) req[c.id] = 1; });
+      var state = function (granted) {
+        var s = Object.assign({}, DENIED);
+        var on = {};
+        Object.keys(map).forEach(function (c) {
+          (map[c] || []).forEach(function (sig) {
+            var g = !!(req[c] || granted[c]);
+            on[sig] = on[sig] === undefined ? g : on[sig] && g;
+          });
+        });
+        for (var k in on) s[k] = on[k] ? 'granted' : 'denied';
+        return s;
+      };
+      var def = state({});
+      def.wait_for_update = cm.waitForUpdate == null ? 500 : cm.waitForUpdate;
+      w.gtag('consent', 'default', def);
+      sent = 1;
+      // A browser sending Global Privacy Control gets no region grant for what GPC turns off.
+      var gpcOff = navigator.globalPrivacyControl === true ? (cfg.gpc && cfg.gpc.categories) || ['marketing'] : [];
+      (cm.regions || []).forEach(function (r) {
+        var g = {};
+        (r.granted || []).forEach(function (c) { if (gpcOff.indexOf(c) < 0) g[c] = 1; });
+        var s = state(g);
+        s.region = r.region;
+        s.wait_for_update = def.wait_for_update;
+        w.gtag('consent', 'default', s);
+      });
+      if (cm.urlPassthrough) w.gtag('set', 'url_passthrough', true);
+      if (cm.adsDataRedaction) w.gtag('set', 'ads_data_redaction', true);
+      // A returning visitor: replay the update the banner computed on an earlier page, so tags see
+      // it before their first event. It is a cache, trusted only while it names the exact stored
+      // consent cookie and the config revision, has not expired, and no GPC signal appeared since;
+      // the wasm decides again on every load and sends its own update either way.
+      try {
+        var hint = JSON.parse(localStorage.getItem('pc_gcm'));
+        var cur = ('; ' + d.cookie).split('; ' + ((cfg.cookie && cfg.cookie.name) || 'pc_consent') + '=')[1];
+        if (hint && cur && hint.c === cur.split(';')[0] && hint.r === (cfg.revision || 0) && hint.e > Date.now() &&
+            (hint.g || navigator.globalPrivacyControl !== true)) w.gtag('consent', 'update', hint.s);
+      } catch (e) { /* storage unavailable: the wasm's update follows */ }
+    } catch (e) {
+      if (!sent) w.gtag('consent', 'default', Object.assign({ wait_for_update: 500 }, DENIED));
+    }
   }
 
   var base = (me && me.src) || d.baseURI;
   // Without a running banner nothing may be granted, not even by a region default.
   var deny = function () {
     if (cm.enabled === false || typeof w.gtag != 'function') return;
-    var s = state({});
-    for (var k in s) s[k] = 'denied';
+    var s = Object.assign({}, DENIED);
+    try { for (var k in state({})) s[k] = 'denied'; } catch (e) { /* the four v2 signals */ }
     w.gtag('consent', 'update', s);
   };
   var fail = function (e) {
@@ -89,9 +99,11 @@
     ]).then(function (r) {
       var m = r[0];
       return m.default({ module_or_path: new URL('consent_banner_bg.wasm', base) }).then(function () {
-        if (!m.start(r[1], '__BUILD__')) return deny();
+        // The real API first: `consent:ready` handlers and gated scripts run inside start() and
+        // must get true answers (before a successful start it answers "nothing granted").
         'accepted acceptedCategories consentId acceptAll rejectAll accept show showPreferences reset'.split(' ')
           .forEach(function (n) { api[n] = m[n]; });
+        if (!m.start(r[1], '__BUILD__')) return deny();
         // Calls made before the module was ready, in order.
         q.splice(0).forEach(function (c) {
           try { api[c[0]].apply(null, c[1]); } catch (e) { console.error(e); }

@@ -41,6 +41,23 @@ h.test('consent:ready fires exactly once per load, with {categories, consentId, 
   assert.equal(ev.change.length, 0, 'no consent:change without a choice');
 });
 
+h.test('a returning visitor: the API answers truly inside consent:ready handlers and gated scripts', async ({ page }) => {
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  await layerButton(page, 'accept-all').click();
+  await page.waitForFunction(() => window.consent.accepted('analytics'));
+  await page.addInitScript(() => {
+    document.addEventListener('consent:ready', () => {
+      window.__atReady = { analytics: window.consent.accepted('analytics'), id: window.consent.consentId() };
+    });
+  });
+  await page.reload();
+  await waitReady(page);
+  const at = await page.evaluate(() => window.__atReady);
+  assert.equal(at.analytics, true, 'accepted() inside consent:ready');
+  assert.match(at.id ?? '', /^[0-9a-f]{32}$/, 'consentId() inside consent:ready');
+});
+
 h.test('accepted(), acceptedCategories(), consentId() after a choice, accept([...])', async ({ page, context }) => {
   await page.goto(h.url + '/');
   await waitReady(page);

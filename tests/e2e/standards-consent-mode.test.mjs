@@ -69,6 +69,9 @@ h.page('/g/gcm-regions.html', () =>
 h.page('/g/gcm-eu.html', () =>
   html({ cfg: config({ consentMode: { regions: [{ region: ['EU'], granted: ['analytics'] }] } }), afterBootstrap: PAGE_TAGS }),
 );
+h.page('/g/gcm-badmap.html', () =>
+  html({ cfg: config({ consentMode: { map: { analytics: 'analytics_storage' } } }), afterBootstrap: PAGE_TAGS }),
+);
 h.page('/g/gcm-own.html', () =>
   html({
     cfg: config(),
@@ -110,11 +113,9 @@ t(
     const firstTag = log.findIndex(isTag);
     const firstConsent = log.findIndex((x) => isConsent(x));
     assert.ok(firstTag > firstConsent, `default (#${firstConsent}) precedes the first config/event (#${firstTag})`);
-    // The wasm replays the (empty) state as an update: nothing granted.
-    await waitUpdates(page, 1);
-    for (const u of (await dl(page)).filter((x) => isConsent(x, 'update'))) {
-      assert.deepEqual(signals(u.e[2]), ALL('denied'), `no grant before a choice: ${JSON.stringify(u.e)}`);
-    }
+    // No decision yet: no update, so the defaults (and any region default) stand.
+    await settle(page, 300);
+    assert.deepEqual((await dl(page)).filter((x) => isConsent(x, 'update')), [], 'no update before a choice');
     assert.equal((await gated(page)).analytics, 0);
   },
 );
@@ -182,6 +183,7 @@ t('withdrawing marketing sends an update that denies the ad_* signals again', as
 t('a page that already defined dataLayer and gtag keeps its own objects (not clobbered)', async ({ page }) => {
   await page.goto(h.url + '/g/gcm-own.html');
   await waitReady(page);
+  await layerButton(page, 'accept-all').click();
   await waitUpdates(page, 1);
   const r = await page.evaluate(() => ({
     arrayKept: window.dataLayer.mine === 'page-array',
@@ -194,7 +196,7 @@ t('a page that already defined dataLayer and gtag keeps its own objects (not clo
   assert.ok(r.gtagKept, 'window.gtag is still the page function');
   assert.deepEqual(r.first, { pre: 'existing' }, 'the entry the page pushed first is kept');
   assert.deepEqual(r.second.slice(0, 2), ['consent', 'default'], 'default went through the page gtag, right after');
-  // default + config + event + the wasm's update, all through the page's gtag.
+  // default + config + event + the update after Accept all, all through the page's gtag.
   assert.ok(r.ownCalls >= 4, `the page's gtag received the consent commands (${r.ownCalls} calls)`);
 });
 
@@ -222,6 +224,9 @@ t('region defaults: a second default carries `region` and grants only the config
   ]);
   const firstTag = log.findIndex(isTag);
   assert.ok(log.findLastIndex((x) => isConsent(x, 'default') || x.e[0] === 'set') < firstTag, 'defaults and sets precede the tags');
+  // No update follows on a first visit: it would apply everywhere and cancel the region grant.
+  await settle(page, 300);
+  assert.deepEqual((await dl(page)).filter((x) => isConsent(x, 'update')), [], 'no update before a choice');
 });
 
 t(
@@ -243,3 +248,21 @@ t(
   { allowConsole: [/consentMode\.regions\[0\]\.region\[0\]/] },
 );
 
+
+t(
+  'a config of the wrong shape (map value not an array) still gets the all-denied default first, then the wasm names the field',
+  async ({ page, messages }) => {
+    await page.goto(h.url + '/g/gcm-badmap.html');
+    await settle(page, 1500);
+    const log = await dl(page);
+    assert.deepEqual(log[0]?.e.slice(0, 2), ['consent', 'default'], `first entry: ${JSON.stringify(log[0]?.e)}`);
+    assert.deepEqual(signals(log[0].e[2]), ALL('denied'));
+    assert.ok(log.findIndex(isTag) > 0, 'the default precedes the page tags');
+    for (const u of log.filter((x) => isConsent(x, 'update'))) assert.deepEqual(signals(u.e[2]), ALL('denied'));
+    const errs = messages.filter((m) => m.type === 'error').map((m) => m.text);
+    assert.ok(errs.some((t) => t.includes('consentMode.map.analytics')), `the field is named: ${JSON.stringify(errs)}`);
+    const g = await gated(page);
+    assert.equal(g.analytics + g.marketing, 0, 'nothing activated');
+  },
+  { allowConsole: [/consentMode\.map\.analytics/] },
+);

@@ -1,5 +1,6 @@
 //! The one place raw DOM calls live: lookups, element creation, attributes, listeners, console.
-//! Every call that can throw is caught here and turned into `None`/`Err`, never a panic.
+//! Every call that can throw is caught here and turned into `None`/`Err`, never a panic; the
+//! calls that cannot, with the arguments this crate passes, are bound without the catch ([`Dom`]).
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -12,6 +13,45 @@ extern "C" {
     /// and checks `instanceof Window`: five imports and their shims in the glue.
     #[wasm_bindgen(thread_local_v2, js_name = window)]
     static WINDOW: Option<Window>;
+
+    /// Any DOM object, for calls that cannot throw with the arguments given here (fixed tag names,
+    /// attribute names and selectors; nodes this crate made). web-sys binds them as throwing,
+    /// which costs an exception check at every call; these bindings skip it.
+    pub type Dom;
+    #[wasm_bindgen(method, js_name = createElement)]
+    fn create_element(this: &Dom, tag: &str) -> Element;
+    #[wasm_bindgen(method, js_name = toggleAttribute)]
+    fn toggle_attribute(this: &Dom, name: &str, force: bool);
+    #[wasm_bindgen(method, js_name = appendChild)]
+    fn append_child(this: &Dom, child: &Node);
+    #[wasm_bindgen(method)]
+    fn closest(this: &Dom, selector: &str) -> Option<Element>;
+    #[wasm_bindgen(method, js_name = querySelectorAll)]
+    fn query_selector_all(this: &Dom, selector: &str) -> web_sys::NodeList;
+    #[wasm_bindgen(method)]
+    fn focus(this: &Dom);
+    #[wasm_bindgen(method, js_name = addEventListener)]
+    fn add_event_listener(this: &Dom, kind: &str, listener: &JsValue);
+    #[wasm_bindgen(method, js_name = removeEventListener)]
+    fn remove_event_listener(this: &Dom, kind: &str, listener: &JsValue);
+    #[wasm_bindgen(method, js_name = dispatchEvent)]
+    fn dispatch_event(this: &Dom, event: &JsValue);
+    /// On an element made here, so it has no shadow root yet.
+    #[wasm_bindgen(method, js_name = attachShadow)]
+    pub fn attach_shadow(this: &Dom, init: &JsValue) -> web_sys::ShadowRoot;
+    /// On a constructed stylesheet, with the banner's own CSS.
+    #[wasm_bindgen(method, js_name = replaceSync)]
+    pub fn replace_sync(this: &Dom, css: &str);
+    #[wasm_bindgen(method)]
+    pub fn prepend(this: &Dom, node: &Node);
+    /// A MutationObserver, on an element, with valid options.
+    #[wasm_bindgen(method)]
+    pub fn observe(this: &Dom, target: &Node, options: &JsValue);
+}
+
+/// The no-throw view of a DOM object (see [`Dom`]).
+pub fn dom(v: &JsValue) -> &Dom {
+    v.unchecked_ref()
 }
 
 pub fn window() -> Option<Window> {
@@ -22,9 +62,9 @@ pub fn document() -> Option<Document> {
     window()?.document()
 }
 
-/// Creates an element; `None` only if the document is gone.
+/// Creates an element (`tag` is fixed by the caller).
 pub fn create(doc: &Document, tag: &str) -> Option<Element> {
-    doc.create_element(tag).ok()
+    Some(dom(doc).create_element(tag))
 }
 
 pub fn set_attr(el: &Element, name: &str, value: &str) {
@@ -37,7 +77,7 @@ pub fn attr(el: &Element, name: &str) -> Option<String> {
 
 /// Sets or removes a boolean attribute (`hidden`, `checked`, `disabled`).
 pub fn flag(el: &Element, name: &str, on: bool) {
-    let _ = el.toggle_attribute_with_force(name, on);
+    dom(el).toggle_attribute(name, on);
 }
 
 /// Text only: config strings never reach the page as HTML.
@@ -46,7 +86,7 @@ pub fn text(el: &Element, s: &str) {
 }
 
 pub fn append(parent: &Node, child: &Node) {
-    let _ = parent.append_child(child);
+    dom(parent).append_child(child);
 }
 
 /// An element from `spec`, with text, appended to `parent`. `spec` is the tag, then fixed
@@ -69,22 +109,27 @@ pub fn child(doc: &Document, parent: &Node, spec: &str, content: Option<&str>) -
     Some(el)
 }
 
-/// The elements of a `querySelectorAll` result, in document order; none if it threw. Callers
-/// call `querySelectorAll` on what they hold (document or element): no `instanceof` dispatch.
-pub fn elements(list: Result<web_sys::NodeList, JsValue>) -> Vec<Element> {
-    let Ok(list) = list else { return Vec::new() };
+/// The elements under `root` (a document, shadow root or element) matching a fixed `selector`,
+/// in document order.
+pub fn select_all(root: &JsValue, selector: &str) -> Vec<Element> {
+    let list = dom(root).query_selector_all(selector);
     // A selector only matches elements.
     (0..list.length()).filter_map(|i| list.item(i)).map(JsCast::unchecked_into).collect()
 }
 
 /// The nearest ancestor-or-self of an event's target matching `selector`.
 pub fn closest(event: &Event, selector: &str) -> Option<Element> {
-    event.target()?.dyn_into::<Element>().ok()?.closest(selector).ok().flatten()
+    closest_of(&event.target()?.dyn_into::<Element>().ok()?, selector)
+}
+
+/// The nearest ancestor-or-self of `el` matching a fixed `selector`.
+pub fn closest_of(el: &Element, selector: &str) -> Option<Element> {
+    dom(el).closest(selector)
 }
 
 /// `focus()` exists on every HTML, SVG and MathML element, so no `instanceof` check.
 pub fn focus(el: &Element) {
-    let _ = el.unchecked_ref::<web_sys::HtmlElement>().focus();
+    dom(el).focus();
 }
 
 /// A property of any JS object; `undefined` when it is missing or its getter throws.
@@ -161,14 +206,14 @@ impl Listener {
     #[inline(never)]
     fn boxed(target: &EventTarget, kind: &'static str, f: Box<dyn FnMut(Event)>) -> Listener {
         let closure = Closure::wrap(f);
-        let _ = target.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
+        dom(target).add_event_listener(kind, closure.as_ref());
         Listener { target: target.clone(), kind, closure }
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback(self.kind, self.closure.as_ref().unchecked_ref());
+        dom(&self.target).remove_event_listener(self.kind, self.closure.as_ref());
     }
 }
 
@@ -177,7 +222,7 @@ pub fn emit(name: &str, detail: &JsValue) {
     let Some(doc) = document() else { return };
     let init = object(&[("detail", detail)]);
     if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, init.unchecked_ref()) {
-        let _ = doc.dispatch_event(&ev);
+        dom(&doc).dispatch_event(&ev);
     }
 }
 

@@ -8,7 +8,6 @@ use crate::core::event::Surface;
 use crate::core::i18n;
 use crate::core::machine::View;
 use std::cell::RefCell;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use web_sys::{Element, Event, ShadowRoot};
 
@@ -54,7 +53,7 @@ pub struct Ui {
 }
 
 fn surface_of(el: &Element) -> Surface {
-    if el.closest(".prefs").ok().flatten().is_some() {
+    if dom::closest_of(el, ".prefs").is_some() {
         Surface::Preferences
     } else {
         Surface::FirstLayer
@@ -69,9 +68,10 @@ impl Ui {
         let body = doc.body()?;
         let host = dom::create(&doc, "div")?;
         dom::set_attr(&host, "id", HOST_ID);
-        let root = host.attach_shadow(dom::object(&[("mode", &"open".into())]).unchecked_ref()).ok()?;
+        let root = dom::dom(&host).attach_shadow(&dom::object(&[("mode", &"open".into())]));
+        // Constructable stylesheets are missing from older browsers: then the constructor throws.
         if let Ok(sheet) = web_sys::CssStyleSheet::new() {
-            let _ = sheet.replace_sync(CSS);
+            dom::dom(&sheet).replace_sync(CSS);
             root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
         }
         let t = config.texts_for(lang);
@@ -134,7 +134,7 @@ impl Ui {
             None
         };
 
-        let _ = body.prepend_with_node_1(&host);
+        dom::dom(&body).prepend(&host);
 
         let dialog_for_save = dialog.clone();
         let act = on_action.clone();
@@ -147,7 +147,7 @@ impl Ui {
                 Some("close") => UiAction::ClosePreferences,
                 // Read from the dialog itself: its switches are the truth, and no copy of them is kept.
                 Some("save") => UiAction::Save(
-                    dom::elements(dialog_for_save.query_selector_all("input[data-category]:checked"))
+                    dom::select_all(&dialog_for_save, "input[data-category]:checked")
                         .iter()
                         .filter_map(|input| dom::attr(input, "data-category"))
                         .collect(),
@@ -166,7 +166,7 @@ impl Ui {
         let dialog_for_keys = dialog.clone();
         let root_for_keys = root.clone();
         let keys = Listener::new(&root, "keydown", move |ev| {
-            if dialog_for_keys.closest("[hidden]").ok().flatten().is_some() {
+            if dom::closest_of(&dialog_for_keys, "[hidden]").is_some() {
                 return;
             }
             match dom::prop(&ev, "key").as_string().as_deref() {
@@ -214,7 +214,7 @@ impl Ui {
         }
         if was == View::Preferences && scene.view != View::Preferences {
             if let Some(opener) = self.opener.take() {
-                let visible = dom::prop_true(&opener, "isConnected") && opener.closest("[hidden]").ok().flatten().is_none();
+                let visible = dom::prop_true(&opener, "isConnected") && dom::closest_of(&opener, "[hidden]").is_none();
                 if visible {
                     dom::focus(&opener);
                 } else if scene.view == View::Hidden {
@@ -235,7 +235,7 @@ impl Ui {
 }
 
 fn trap_tab(dialog: &Element, root: &ShadowRoot, k: &Event) {
-    let items = dom::elements(dialog.query_selector_all("button,input:not([disabled]),a[href]"));
+    let items = dom::select_all(dialog, "button,input:not([disabled]),a[href]");
     let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
     let active = dom::active(root);
     let at = |e: &Element| active.as_ref() == Some(e);

@@ -33,7 +33,7 @@ impl Gate {
             let obs = MutationObserver::new(cb.as_ref().unchecked_ref()).ok()?;
             let init = dom::object(&[("childList", &JsValue::TRUE), ("subtree", &JsValue::TRUE)]);
             let root = dom::document()?.document_element()?;
-            obs.observe_with_options(&root, init.unchecked_ref()).ok()?;
+            dom::dom(&obs).observe(&root, &init);
             Some((obs, cb))
         })();
         Gate { queue: RefCell::new(Vec::new()), waiting: Cell::new(false), loaded: Closure::new(on_load), observer }
@@ -42,7 +42,7 @@ impl Gate {
     /// Queues every not-yet-handled gated element whose category is granted, then runs the queue.
     pub fn apply(&self, grants: &[(&str, bool)]) {
         let Some(doc) = dom::document() else { return };
-        for el in dom::elements(doc.query_selector_all(PENDING)) {
+        for el in dom::select_all(&doc, PENDING) {
             let category = dom::attr(&el, "data-consent").unwrap_or_default();
             if gate::may_run(category.trim_ascii(), grants) {
                 dom::set_attr(&el, STATE, "queued");

@@ -34,6 +34,28 @@ pub fn withdrawn<'a>(before: &[(&str, bool)], after: &[(&'a str, bool)]) -> Vec<
         .collect()
 }
 
+/// Whether an external gated script with this `data-type` (none: a classic script) and
+/// `nomodule` flag will run, and so fire `load` or `error`, which the gate waits for to keep
+/// document order. Data blocks (`application/json`, templates) and `nomodule` scripts (skipped by
+/// every browser that runs this banner) fire neither.
+///
+/// ```
+/// use consent_banner::core::gate::runs_as_script;
+/// assert!(runs_as_script(None, false));
+/// assert!(runs_as_script(Some("module"), false));
+/// assert!(runs_as_script(Some(" Text/JavaScript "), false));
+/// assert!(!runs_as_script(Some("text/x-template"), false));
+/// assert!(!runs_as_script(None, true));
+/// assert!(runs_as_script(Some("module"), true));
+/// ```
+pub fn runs_as_script(data_type: Option<&str>, nomodule: bool) -> bool {
+    let t = data_type.unwrap_or("").trim_ascii();
+    let js = ["", "module", "text/javascript", "application/javascript", "text/ecmascript", "application/ecmascript"];
+    let module = t.eq_ignore_ascii_case("module");
+    // `nomodule` is ignored on module scripts.
+    (module || !nomodule) && js.iter().any(|k| k.eq_ignore_ascii_case(t))
+}
+
 /// `*` matches any run of characters (including none); everything else matches itself.
 pub fn glob_match(pattern: &str, name: &str) -> bool {
     let (p, n) = (pattern.as_bytes(), name.as_bytes());

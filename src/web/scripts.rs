@@ -20,6 +20,9 @@ pub struct Gate {
     queue: RefCell<Vec<Element>>,
     /// An external script is loading; the queue waits for it.
     waiting: Cell<bool>,
+    /// The categories granted now: a queued element whose category was withdrawn while it waited
+    /// is not run.
+    granted: RefCell<Vec<&'static str>>,
     loaded: Closure<dyn FnMut()>,
     observer: Option<(MutationObserver, Closure<dyn FnMut()>)>,
 }
@@ -36,11 +39,18 @@ impl Gate {
             dom::dom(&obs).observe(&root, &init);
             Some((obs, cb))
         })();
-        Gate { queue: RefCell::new(Vec::new()), waiting: Cell::new(false), loaded: Closure::new(on_load), observer }
+        Gate {
+            queue: RefCell::new(Vec::new()),
+            waiting: Cell::new(false),
+            granted: RefCell::new(Vec::new()),
+            loaded: Closure::new(on_load),
+            observer,
+        }
     }
 
     /// Queues every not-yet-handled gated element whose category is granted, then runs the queue.
-    pub fn apply(&self, grants: &[(&str, bool)]) {
+    pub fn apply(&self, grants: &[(&'static str, bool)]) {
+        *self.granted.borrow_mut() = grants.iter().filter(|(_, g)| *g).map(|(c, _)| *c).collect();
         let Some(doc) = dom::document() else { return };
         for el in dom::select_all(&doc, PENDING) {
             let category = dom::attr(&el, "data-consent").unwrap_or_default();
@@ -60,25 +70,34 @@ impl Gate {
 
     /// Runs queued elements until one must load first.
     fn pump(&self) {
-        if self.waiting.get() {
-            return;
-        }
-        loop {
+        // `waiting` is read on every turn: a gated inline script may call the API, whose nested
+        // `pump` can start an external script this loop must then wait for.
+        while !self.waiting.get() {
             let next = {
                 let mut q = self.queue.borrow_mut();
                 (!q.is_empty()).then(|| q.remove(0))
             };
             let Some(el) = next else { return };
+            let category = dom::attr(&el, "data-consent").unwrap_or_default();
+            if !self.granted.borrow().contains(&category.trim_ascii()) {
+                // Withdrawn while it waited: back to pending, for a later grant.
+                let _ = el.remove_attribute(STATE);
+                continue;
+            }
             if self.activate(&el) {
                 self.waiting.set(true);
-                return;
             }
         }
     }
 
-    /// Brings one element to life; returns true when it is an external script still loading.
+    /// Brings one element to life; returns true when it is an external script still loading,
+    /// which will fire `load` or `error`.
     fn activate(&self, old: &Element) -> bool {
         dom::set_attr(old, STATE, "activated");
+        // Removed (an SPA changed route) before its turn: there is nothing to run or wait for.
+        if !dom::prop_true(old, "isConnected") {
+            return false;
+        }
         let src = dom::attr(old, "data-src");
         if dom::prop(old, "tagName").as_string().is_some_and(|t| t.eq_ignore_ascii_case("iframe")) {
             if let Some(src) = src {
@@ -103,11 +122,17 @@ impl Gate {
         }
         dom::set_attr(&new, "data-consent", &dom::attr(old, "data-consent").unwrap_or_default());
         dom::set_attr(&new, STATE, "activated");
-        let external = src.is_some();
+        let author_async = old.has_attribute("async");
+        let waits = src.is_some()
+            && !author_async
+            && gate::runs_as_script(dom::attr(old, "data-type").as_deref(), old.has_attribute("nomodule"));
         match src {
             Some(src) => {
                 // Injected scripts are async by default; order comes from waiting on each load.
-                dom::set_prop(&new, "async", &JsValue::FALSE);
+                // One the author marked `async` keeps it and is not waited for.
+                if !author_async {
+                    dom::set_prop(&new, "async", &JsValue::FALSE);
+                }
                 dom::set_prop(&new, "onload", self.loaded.as_ref());
                 dom::set_prop(&new, "onerror", self.loaded.as_ref());
                 dom::set_attr(&new, "src", &src);
@@ -117,7 +142,7 @@ impl Gate {
         if old.after_with_node_1(&new).is_err() {
             return false;
         }
-        external
+        waits
     }
 }
 

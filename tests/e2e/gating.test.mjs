@@ -95,6 +95,29 @@ h.test('after Reject all, later-inserted gated scripts stay inert', async ({ pag
   assert.equal(type, 'text/plain', 'still inert');
 });
 
+h.test('a category withdrawn while an earlier external script loads: its queued scripts do not run', async ({ page }) => {
+  await page.goto(h.url + '/t/queue-change.html');
+  await waitReady(page);
+  // Everything is queued behind the slow first script; then marketing is withdrawn.
+  await page.evaluate(() => { window.consent.acceptAll(); window.consent.accept(['analytics']); });
+  await page.waitForFunction(() => window.__gated?.c === 1);
+  await settle(page, 300);
+  const g = (await gated(page)).raw;
+  assert.deepEqual(g.order, ['order-a', 'order-b'], 'analytics ran, in order');
+  assert.equal(g.d, undefined, 'the marketing script queued before the withdrawal did not run');
+  // Granted again later, it runs then.
+  await page.evaluate(() => window.consent.acceptAll());
+  await page.waitForFunction(() => window.__gated?.d === 1);
+});
+
+h.test('a queued external script removed before its turn does not stall the ones after it', async ({ page }) => {
+  await page.goto(h.url + '/t/queue-change.html');
+  await waitReady(page);
+  await page.evaluate(() => { window.consent.acceptAll(); document.getElementById('b').remove(); });
+  await page.waitForFunction(() => window.__gated?.c === 1 && window.__gated?.d === 1);
+  assert.deepEqual((await gated(page)).raw.order, ['order-a'], 'the removed script never ran');
+});
+
 h.test('external gated scripts run in document order even when the first arrives late', async ({ page }) => {
   await page.goto(h.url + '/t/order.html');
   await waitReady(page);
@@ -138,6 +161,9 @@ h.test('data-type="module" becomes the type; attributes copied; gated iframe get
   assert.deepEqual(copied, { crossorigin: 'anonymous', referrerpolicy: 'no-referrer', probe: 'attrs' },
     'activated script keeps crossorigin, referrerpolicy and data-* attributes');
   assert.ok([null, '', 'text/javascript', 'application/javascript'].includes(type), `classic script type: ${type}`);
+  // An external script the author marked async stays async (and is not waited for).
+  const live = await page.waitForFunction(() => document.querySelector('script[data-probe=async][src]'));
+  assert.equal(await live.evaluate((s) => s.async && s.hasAttribute('async')), true, 'async kept');
   await page.waitForFunction(() => document.querySelector('iframe[data-consent]').getAttribute('src') === '/t/frame.html');
   // The frame navigates after its src is set; wait for its document rather than racing it.
   const frame = await (await page.$('iframe[data-consent]')).contentFrame();

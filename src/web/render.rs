@@ -165,7 +165,9 @@ impl Ui {
         });
         let dialog_for_keys = dialog.clone();
         let root_for_keys = root.clone();
-        let keys = Listener::new(&root, "keydown", move |ev| {
+        // On the document, not the shadow root: a click on the backdrop moves focus to <body>,
+        // and Escape and the Tab trap must still work from there.
+        let keys = Listener::new(&doc, "keydown", move |ev| {
             if dom::closest_of(&dialog_for_keys, "[hidden]").is_some() {
                 return;
             }
@@ -206,6 +208,11 @@ impl Ui {
         dom::flag(&self.gpc_notice, "hidden", !scene.gpc_honoured);
         dom::text(&self.consent_id, scene.consent_id.unwrap_or("—"));
         if scene.view == View::Preferences && was != View::Preferences {
+            // Opened through the API (`showPreferences()` on a page button): give focus back
+            // to what had it, as when opened from the banner.
+            if self.opener.borrow().is_none() {
+                self.remember_opener();
+            }
             for (id, input) in &self.switches {
                 let on = scene.grants.iter().any(|(c, g)| c == id && *g);
                 dom::set_prop(input, "checked", &JsValue::from_bool(on));

@@ -175,3 +175,19 @@ h.test('the page is usable at 360x740 and the banner fits the viewport', async (
   assert.ok(Math.abs(area(accept) - area(reject)) / area(accept) <= 0.25,
     `Accept and Reject have similar weight: ${accept.w}x${accept.h} vs ${reject.w}x${reject.h}`);
 }, { context: { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true } });
+
+h.test('at 320x256 CSS px (400% zoom) the first layer scrolls within the viewport: its title stays reachable', async ({ page }) => {
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  await waitBanner(page, 'layer', 'shown');
+  await settle(page, 400); // past the slide-in animation
+  const r = await page.evaluate(() => {
+    const layer = document.querySelector('#pc-host').shadowRoot.querySelector('section.layer');
+    const b = layer.getBoundingClientRect();
+    return { top: b.top, bottom: b.bottom, vh: innerHeight, scrolls: layer.scrollHeight > layer.clientHeight };
+  });
+  assert.ok(r.top >= 0 && r.bottom <= r.vh, `the layer fits the viewport: ${JSON.stringify(r)}`);
+  assert.ok(r.scrolls, 'its content scrolls instead of being cut off');
+  await page.locator('#pc-host section.layer [data-action=reject-all]').click();
+  await waitBanner(page, 'layer', 'hidden');
+}, { context: { viewport: { width: 320, height: 256 } } });

@@ -101,3 +101,37 @@ h.test('keyboard: footer "Privacy choices" link opens preferences, Escape return
   assert.ok(f.where === 'page' && f.open && f.inFooter, `focus back on the footer link: ${JSON.stringify(f)}`);
   assert.ok(!page.url().endsWith('#'), `the link's default navigation is prevented: ${page.url()}`);
 });
+
+h.test('after a click on the backdrop moves focus out of the dialog, Tab goes back in and Escape still closes it', async ({ page }) => {
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  await page.evaluate(() => window.consent.showPreferences());
+  await waitBanner(page, 'prefs', 'shown');
+  // The backdrop's top-left corner, outside the dialog box.
+  await page.mouse.click(3, 3);
+  assert.equal((await focused(page)).where, 'page', 'focus left the banner');
+  await page.keyboard.press('Tab');
+  assert.equal((await focused(page)).inPrefs, true, 'Tab brings focus back into the dialog');
+  await page.mouse.click(3, 3);
+  await page.keyboard.press('Escape');
+  await waitBanner(page, 'prefs', 'hidden');
+});
+
+h.test('preferences opened by a page button through showPreferences() give focus back to it on close', async ({ page }) => {
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  await page.evaluate(() => {
+    const b = document.createElement('button');
+    b.id = 'my-privacy';
+    b.textContent = 'Privacy settings';
+    b.onclick = () => window.consent.showPreferences();
+    document.body.append(b);
+  });
+  await page.focus('#my-privacy');
+  await page.keyboard.press('Enter');
+  await waitBanner(page, 'prefs', 'shown');
+  assert.equal((await focused(page)).inPrefs, true, 'focus moved into the dialog');
+  await page.keyboard.press('Escape');
+  await waitBanner(page, 'prefs', 'hidden');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'my-privacy', 'focus is back on the button');
+});

@@ -430,7 +430,7 @@ fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, ids: &[&str]) -> Resul
     for id in ids {
         let c = cats.obj(id)?;
         c.only(&["title", "description"])?;
-        categories.push(CategoryText { title: c.str("title")?, description: c.str("description")? });
+        categories.push(CategoryText { title: filled(&c, "title", c.str("title")?)?, description: c.str("description")? });
     }
     // One loop over the keys, in `Texts` field order, instead of twelve inlined reads: the first
     // seven are required and must not be blank; the other five fall back to the default
@@ -438,15 +438,11 @@ fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, ids: &[&str]) -> Resul
     let mut values = [""; REQUIRED_TEXTS + ENGLISH_FALLBACK.len()];
     for (i, &key) in TEXT_KEYS[..values.len()].iter().enumerate() {
         let value = match i.checked_sub(REQUIRED_TEXTS) {
-            None => {
-                let s = t.str(key)?;
-                if s.trim_ascii().is_empty() {
-                    return Err(t.fail(key, Problem::Invalid("must not be empty")));
-                }
-                s
-            }
+            None => filled(t, key, t.str(key)?)?,
+            // A blank text would leave a control (a switch, the close or re-open button, the
+            // policy link) without an accessible name.
             Some(j) => match t.opt_str(key)? {
-                Some(s) => s,
+                Some(s) => filled(t, key, s)?,
                 None => fallback.opt_str(key)?.unwrap_or(ENGLISH_FALLBACK[j]),
             },
         };
@@ -469,6 +465,14 @@ fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, ids: &[&str]) -> Resul
         consent_id_label,
         categories,
     })
+}
+
+/// `s` (the text under `key`), unless it is blank.
+fn filled(o: &Obj<'static>, key: &str, s: &'static str) -> Result<&'static str, FieldError> {
+    if s.trim_ascii().is_empty() {
+        return Err(o.fail(key, Problem::Invalid("must not be empty")));
+    }
+    Ok(s)
 }
 
 fn default_signal_map(ids: &[&str]) -> Vec<(&'static str, Vec<&'static str>)> {

@@ -33,10 +33,15 @@ pub fn choose<'a>(config: &'a Config, html_lang: Option<&str>, browser: &[&str])
     pick(&have, html_lang, browser, config.default_language)
 }
 
-/// Right-to-left scripts, by primary language subtag.
+/// Right-to-left text: a language written right to left by default, unless a script subtag says
+/// otherwise (`az-Arab` and `pa-Arab` are right to left, `uz-Latn` is not).
 pub fn is_rtl(lang: &str) -> bool {
     let primary = super::text::head(lang, b'-').to_ascii_lowercase();
-    matches!(primary.as_str(), "ar" | "he" | "fa" | "ur" | "ps" | "sd" | "ug" | "yi" | "dv" | "ckb" | "syr")
+    let script = super::text::fields(lang, b'-').skip(1).find(|s| s.len() == 4 && s.bytes().all(|b| b.is_ascii_alphabetic()));
+    match script {
+        Some(s) => ["arab", "hebr", "thaa", "syrc", "nkoo", "adlm", "rohg"].iter().any(|r| r.eq_ignore_ascii_case(s)),
+        None => matches!(primary.as_str(), "ar" | "he" | "fa" | "ur" | "ps" | "sd" | "ug" | "yi" | "dv" | "ckb" | "syr"),
+    }
 }
 
 #[cfg(test)]
@@ -58,5 +63,7 @@ mod tests {
         assert!(is_rtl("he-IL"));
         assert!(!is_rtl("en"));
         assert!(!is_rtl("fr-CA"));
+        assert!(is_rtl("pa-Arab") && is_rtl("az-arab-IR") && is_rtl("ks-Arab"));
+        assert!(!is_rtl("uz-Latn") && !is_rtl("ar-Latn") && !is_rtl("pa-Guru"));
     }
 }

@@ -138,6 +138,8 @@ fn each_error_names_its_field() {
         (edit(&["texts"], Some("{}")), "texts"),
         (edit(&["texts", "en", "title"], None), "texts.en.title"),
         (edit(&["texts", "en", "acceptAll"], Some(r#""  ""#)), "texts.en.acceptAll"),
+        (edit(&["texts", "en", "close"], Some(r#""""#)), "texts.en.close"),
+        (edit(&["texts", "en", "categories", "analytics", "title"], Some(r#"" ""#)), "texts.en.categories.analytics.title"),
         (edit(&["texts", "en", "bogus"], Some(r#""x""#)), "texts.en.bogus"),
         (edit(&["texts", "de", "categories", "marketing"], None), "texts.de.categories.marketing"),
         (edit(&["texts", "de", "categories", "ads"], Some(r#"{"title":"x","description":"y"}"#)), "texts.de.categories.ads"),

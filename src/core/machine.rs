@@ -197,13 +197,18 @@ impl Machine {
         self.grants = effective(config, self.record.as_ref());
         let mut report = None;
         let mut persist = None;
+        let mut gpc_withdrawn = Vec::new();
         if self.gpc && starting {
+            let stored = self.grants.clone();
             if let Some(r) = self.apply_gpc(config, env) {
                 persist = Some(Persist::Write(r.clone()));
                 report = Some(self.report(&r, Action::Gpc, Surface::Signal, env));
+                // What earlier visits allowed and GPC turns off now may have left cookies.
+                gpc_withdrawn = gate::withdrawn(&stored, &self.grants);
             }
         }
         let mut fx = self.diff(&before);
+        fx.withdrawn.append(&mut gpc_withdrawn);
         fx.persist = persist;
         fx.report = report;
         let view = if self.is_settled(config) {

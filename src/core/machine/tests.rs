@@ -235,6 +235,8 @@ fn gpc_overrides_an_allow_given_without_it() {
     let (m, fx) = started(Stored::Valid(before.clone()), true);
     assert_eq!(fx.view, Some(View::Hidden));
     assert_eq!(granted(&fx), vec!["essential", "analytics"]);
+    // Marketing was allowed on earlier visits, so its cookies may be there: they go.
+    assert_eq!(fx.withdrawn, vec!["marketing"]);
     let r = written(&fx);
     assert_eq!((r.consent_id.as_str(), r.choice("marketing"), r.under_gpc), (before.consent_id.as_str(), Some(false), true));
     assert_eq!(fx.report.unwrap().action, Action::Gpc);

@@ -7,11 +7,13 @@ use crate::web::{app, dom};
 use wasm_bindgen::prelude::*;
 
 /// Starts the banner. `config` is the config JSON text; `build` the build's hash (part of the
-/// banner version reported with each event). Returns false when the config is invalid (one
-/// console error names the field; nothing is shown or activated).
+/// banner version reported with each event); `defaulted`: the bootstrap already sent a Consent
+/// Mode default (it cannot read a config fetched through `data-config`, so it sends one whenever
+/// it has no inline config saying otherwise), which updates must then follow. Returns false when
+/// the config is invalid (one console error names the field; nothing is shown or activated).
 #[wasm_bindgen]
-pub fn start(config: &str, build: &str) -> bool {
-    app::start(config, build)
+pub fn start(config: &str, build: &str, defaulted: bool) -> bool {
+    app::start(config, build, defaulted)
 }
 
 /// Whether `category` is granted now.

@@ -103,7 +103,7 @@
         // must get true answers (before a successful start it answers "nothing granted").
         'accepted acceptedCategories consentId acceptAll rejectAll accept show showPreferences reset'.split(' ')
           .forEach(function (n) { api[n] = m[n]; });
-        if (!m.start(r[1], '__BUILD__')) return deny();
+        if (!m.start(r[1], '__BUILD__', !!sent)) return deny();
         // Calls made before the module was ready, in order.
         q.splice(0).forEach(function (c) {
           try { api[c[0]].apply(null, c[1]); } catch (e) { console.error(e); }

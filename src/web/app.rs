@@ -28,6 +28,8 @@ pub struct App {
     pub config: Config,
     lang: String,
     banner_version: String,
+    /// Consent Mode updates are sent: the config enables it, or the bootstrap sent a default.
+    gcm: bool,
     machine: RefCell<Machine>,
     store: Store,
     /// The stored value last applied, so a re-read that finds nothing new does nothing.
@@ -56,7 +58,7 @@ pub fn dispatch(input: Input) {
 
 /// Starts the banner from config text. Returns false (after one `console.error` naming the
 /// field) when the config is invalid: then nothing is shown and nothing is activated.
-pub fn start(config_text: &str, build_hash: &str) -> bool {
+pub fn start(config_text: &str, build_hash: &str, gcm_defaulted: bool) -> bool {
     if APP.with(Cell::get).is_some() {
         return true;
     }
@@ -152,6 +154,7 @@ pub fn start(config_text: &str, build_hash: &str) -> bool {
     let gpc = dom::window().is_some_and(|w| dom::prop_true(&w.navigator(), "globalPrivacyControl"));
     let app: &'static App = Box::leak(Box::new(App {
         machine: RefCell::new(Machine::new(&config)),
+        gcm: config.consent_mode.enabled || gcm_defaulted,
         config,
         lang,
         banner_version,
@@ -276,7 +279,7 @@ impl App {
     }
 
     fn consent_mode_update(&self, grants: &[(&str, bool)]) {
-        if !self.config.consent_mode.enabled {
+        if !self.gcm {
             return;
         }
         let Some(w) = dom::window() else { return };

@@ -180,3 +180,14 @@ h.test('accept() with bad input: not an array changes nothing; unknown names are
   assert.deepEqual((await page.evaluate(() => window.consent.acceptedCategories())).sort(), ['analytics', 'essential']);
   assert.equal(warnings.filter((w) => w.includes('unknown categories were ignored')).length, 1, `warnings: ${JSON.stringify(warnings)}`);
 });
+
+h.test('config fetched through data-config: the default the bootstrap had to send is followed by updates', async ({ page }) => {
+  await page.goto(h.url + '/t/gcm-fetched.html');
+  await waitReady(page);
+  const consent = () => page.evaluate(() => (window.dataLayer || []).filter((e) => e[0] === 'consent').map((e) => [e[1], e[2]]));
+  const before = await consent();
+  assert.equal(before[0]?.[0], 'default', `the bootstrap's default: ${JSON.stringify(before)}`);
+  assert.equal(before[0][1].analytics_storage, 'denied');
+  await layerButton(page, 'accept-all').click();
+  await page.waitForFunction(() => (window.dataLayer || []).some((e) => e[0] === 'consent' && e[1] === 'update' && e[2].analytics_storage === 'granted'));
+});

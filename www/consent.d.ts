@@ -16,7 +16,10 @@
 export type Category = string;
 
 export interface ConsentApi {
-  /** Resolves once the banner has started (not when its config is invalid). */
+  /**
+   * Resolves once the banner has started. It never settles when the config is invalid or the
+   * banner cannot load (blocked, offline): then the queries keep answering "nothing granted".
+   */
   readonly ready: Promise<void>;
   /** Whether `category` is granted now. Required categories are always granted. */
   accepted(category: Category): boolean;

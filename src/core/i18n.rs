@@ -36,11 +36,12 @@ pub fn choose<'a>(config: &'a Config, html_lang: Option<&str>, browser: &[&str])
 /// Right-to-left text: a language written right to left by default, unless a script subtag says
 /// otherwise (`az-Arab` and `pa-Arab` are right to left, `uz-Latn` is not).
 pub fn is_rtl(lang: &str) -> bool {
-    let primary = super::text::head(lang, b'-').to_ascii_lowercase();
-    let script = super::text::fields(lang, b'-').skip(1).find(|s| s.len() == 4 && s.bytes().all(|b| b.is_ascii_alphabetic()));
-    match script {
-        Some(s) => ["arab", "hebr", "thaa", "syrc", "nkoo", "adlm", "rohg"].iter().any(|r| r.eq_ignore_ascii_case(s)),
-        None => matches!(primary.as_str(), "ar" | "he" | "fa" | "ur" | "ps" | "sd" | "ug" | "yi" | "dv" | "ckb" | "syr"),
+    let lang = lang.to_ascii_lowercase();
+    let mut subtags = super::text::fields(&lang, b'-');
+    let primary = subtags.next().unwrap_or("");
+    match subtags.find(|s| s.len() == 4 && s.bytes().all(|b| b.is_ascii_lowercase())) {
+        Some(script) => matches!(script, "arab" | "hebr" | "thaa" | "syrc" | "nkoo" | "adlm" | "rohg"),
+        None => matches!(primary, "ar" | "he" | "fa" | "ur" | "ps" | "sd" | "ug" | "yi" | "dv" | "ckb" | "syr"),
     }
 }
 

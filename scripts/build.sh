@@ -49,8 +49,8 @@ command -v wasm-bindgen >/dev/null 2>&1 || fail "wasm-bindgen not found; run scr
 toolchain=${WASM_TOOLCHAIN:-nightly}
 if [[ $toolchain == nightly ]]; then
   if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \
-    || ! rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src' \
-    || ! rustup target list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -qx 'wasm32-unknown-unknown'; then
+    || ! grep -q '^rust-src' <<<"$(rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null)" \
+    || ! grep -qx 'wasm32-unknown-unknown' <<<"$(rustup target list --toolchain "$NIGHTLY" --installed 2>/dev/null)"; then
     echo "build: WARNING: $NIGHTLY with rust-src + wasm32 target not installed (run scripts/setup.sh);" \
       "falling back to stable: the wasm will be ~15% larger" >&2
     toolchain=stable

@@ -38,10 +38,18 @@ die()  { echo "setup: ERROR: $*" >&2; exit 1; }
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is not on PATH; $2"; }
 
 need cargo  "install Rust with rustup (https://rustup.rs)"
+# The build and every test run on Node (terser, the e2e and bench harnesses); playwright-core
+# needs 20 or newer, and Debian 12's own package is 18.
+need node "install Node.js 20 or newer (with npm)"
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+(( node_major >= 20 )) || die "Node.js $(node --version 2>/dev/null) is too old: install Node.js 20 or newer (with npm)"
 need rustup "install Rust with rustup (https://rustup.rs)"
 
 # --- wasm32 target -----------------------------------------------------------------------------
-if ! rustup target list --installed | grep -qx 'wasm32-unknown-unknown'; then
+# rustup's output is captured before grep reads it: `rustup … | grep -q` under pipefail can fail
+# at random when grep exits first and rustup dies on the closed pipe.
+has_line() { grep -qx -- "$1" <<<"$2"; }
+if ! has_line wasm32-unknown-unknown "$(rustup target list --installed)"; then
   say "installing rustup target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown || die "rustup target add wasm32-unknown-unknown failed"
   installed=1
@@ -51,8 +59,8 @@ fi
 # A failure here is not fatal: scripts/build.sh then builds with stable and says so (larger wasm).
 nightly_ok() {
   rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \
-    && rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src' \
-    && rustup target list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -qx 'wasm32-unknown-unknown'
+    && grep -q '^rust-src' <<<"$(rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null)" \
+    && has_line wasm32-unknown-unknown "$(rustup target list --toolchain "$NIGHTLY" --installed 2>/dev/null)"
 }
 if ! nightly_ok; then
   say "installing $NIGHTLY (minimal, rust-src, wasm32 target) for the size build"

@@ -47,7 +47,8 @@ for tier in "${tiers[@]}"; do
       if [[ -n "$(find tests/e2e -name node_modules -prune -o -name '*.test.mjs' -print -quit 2>/dev/null)" ]]; then
         # Node 20 takes no glob: run from the directory so it finds *.test.mjs itself.
         # The reporting tests drive the real endpoint binary.
-        run_tier e2e bash -c 'cargo build -q -p consent-endpoint --bin consent-endpoint && cd tests/e2e && node --test'
+        # A hung browser must not eat CI's 90 minutes: the tier takes ~3 minutes.
+        run_tier e2e timeout 40m bash -c 'cargo build -q -p consent-endpoint --bin consent-endpoint && cd tests/e2e && node --test'
       else
         skip_tier e2e "no tests/e2e/**/*.test.mjs yet"
       fi

@@ -198,6 +198,13 @@ impl Config {
             seen.push(&s.id);
         }
         let r = &self.rate_limit;
+        if let Some(h) = &r.client_ip_header {
+            if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                return bad(format!(
+                    "rate_limit.client_ip_header {h:?} is not a header name"
+                ));
+            }
+        }
         if r.enabled && (r.burst == 0 || !(r.per_second.is_finite() && r.per_second > 0.0)) {
             return bad("rate_limit: burst and per_second must be positive".into());
         }
@@ -273,6 +280,12 @@ mod tests {
         }
         let twice = format!("{GOOD}{}", &GOOD[GOOD.find("[[sites]]").unwrap()..]);
         assert!(Config::parse(&twice).is_err());
+        let header = |name: &str| format!("{GOOD}\n[rate_limit]\nclient_ip_header = \"{name}\"\n");
+        assert!(Config::parse(&header("x-forwarded-for")).is_ok());
+        assert!(
+            Config::parse(&header("x forwarded")).is_err(),
+            "an invalid header name is refused"
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod syncer;
 pub mod time;
 pub mod writer;
 
+use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
 use config::Config;
@@ -31,6 +32,7 @@ use rusqlite::Connection;
 use std::sync::{Arc, Mutex};
 use store::StoreError;
 use thiserror::Error;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use writer::{Writer, WriterThread};
 
@@ -121,6 +123,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/stats", get(routes::admin::stats))
         .merge(events)
         .fallback(routes::not_found)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -154,6 +154,12 @@ fn serve(args: &Args) -> Result<ExitCode, Failure> {
         .map(Mount::parse)
         .collect::<Result<Vec<_>, _>>()
         .map_err(Failure::Usage)?;
+    if let Some(m) = mounts.iter().find(|m| !m.dir.is_dir()) {
+        return Err(Failure::Usage(format!(
+            "--static: {} is not a directory",
+            m.dir.display()
+        )));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -209,6 +215,13 @@ fn export(args: &Args) -> Result<ExitCode, Failure> {
         .map_err(Failure::Usage)?;
     let db = args.db().map_err(Failure::Usage)?;
     let (from, to) = (instant(args, "from")?, instant(args, "to")?);
+    if let (Some(f), Some(t)) = (from, to) {
+        if f >= t {
+            return Err(Failure::Usage(
+                "--from must be before --to (the range is [from, to))".into(),
+            ));
+        }
+    }
     let conn = store::open_existing(&db).map_err(run_err)?;
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut n = 0u64;

@@ -93,6 +93,10 @@ pub fn parse_instant(s: &str) -> Option<i64> {
     if let Ok(ms) = s.parse::<i64>() {
         return Some(ms);
     }
+    // Every valid form is ASCII; anything else would make the byte slicing below split a char.
+    if !s.is_ascii() {
+        return None;
+    }
     if s.len() == 10 {
         return parse_date(s).map(|d| d * DAY_MS);
     }
@@ -128,7 +132,11 @@ pub fn parse_instant(s: &str) -> Option<i64> {
             if rb.len() != 6 || rb[3] != b':' || !matches!(rb[0], b'+' | b'-') {
                 return None;
             }
-            let v = i64::from(digits(&rest[1..3])?) * 60 + i64::from(digits(&rest[4..6])?);
+            let (oh, om) = (digits(&rest[1..3])?, digits(&rest[4..6])?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let v = i64::from(oh) * 60 + i64::from(om);
             if rb[0] == b'-' {
                 -v
             } else {
@@ -178,6 +186,9 @@ mod tests {
             "2025-11-24T25:00:00Z",
             "2025-11-24T16:00:00",
             "2025-11-24T16:00:00.Z",
+            // Not ASCII: byte offsets would split the "é" (this used to panic).
+            "2026-11-24T00:00:0é",
+            "2025-11-24T16:00:00+99:99",
         ] {
             assert_eq!(parse_instant(bad), None, "{bad}");
         }

@@ -618,6 +618,8 @@ async fn export_writes_json_lines_for_a_time_range() {
     assert!(ok && out.is_empty());
     let (ok, _) = h.cli(&["export", "--from", "last tuesday"]);
     assert!(!ok);
+    let (ok, _) = h.cli(&["export", "--from", "2026-12-01", "--to", "2026-11-01"]);
+    assert!(!ok, "an empty range is a usage error");
 }
 
 #[tokio::test]
@@ -721,6 +723,7 @@ async fn health_and_unknown_routes() {
         (r.status, r.body.clone()),
         (StatusCode::OK, json!({ "ok": true }))
     );
+    assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     let r = h
         .call(Request::get("/nope").body(Body::empty()).unwrap())
         .await;
@@ -757,6 +760,7 @@ async fn serves_static_files_with_the_wasm_type() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()[header::CONTENT_TYPE], "application/wasm");
     assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+    assert_eq!(r.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     let r = router.clone().oneshot(get("/")).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers()[header::CONTENT_TYPE]

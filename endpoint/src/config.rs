@@ -1,7 +1,7 @@
 //! The endpoint's TOML configuration: listen address, database, admin token source, sites, limits.
 
 use consent_banner::core::config::is_category_id;
-use consent_banner::core::event::is_site_id;
+use consent_banner::core::event::{is_site_id, MAX_CATEGORIES};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -160,8 +160,11 @@ impl Config {
                     s.id
                 ));
             }
-            if s.categories.is_empty() {
-                return bad(format!("site {}: categories must not be empty", s.id));
+            if s.categories.is_empty() || s.categories.len() > MAX_CATEGORIES {
+                return bad(format!(
+                    "site {}: categories must list 1 to {MAX_CATEGORIES}",
+                    s.id
+                ));
             }
             for c in &s.categories {
                 if !is_category_id(c) {

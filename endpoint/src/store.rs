@@ -266,22 +266,23 @@ pub fn for_each_in_range<E: From<StoreError>>(
 
 /// `(received_at, consent_id, payload)` of the unerased events of a site received in
 /// `[from, to)`, in order.
-pub fn site_payloads(
+pub fn for_each_site_payload(
     conn: &Connection,
     site: &str,
     from: i64,
     to: i64,
-) -> Result<Vec<(i64, String, String)>, StoreError> {
+    mut f: impl FnMut(i64, &str, &str),
+) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT received_at, consent_id, payload FROM events
          WHERE site_id = ?1 AND received_at >= ?2 AND received_at < ?3 AND payload IS NOT NULL ORDER BY seq",
     )?;
-    let rows = stmt
-        .query_map(params![site, from, to], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    let mut rows = stmt.query(params![site, from, to])?;
+    while let Some(r) = rows.next()? {
+        let text = |i| r.get_ref(i)?.as_str().map_err(rusqlite::Error::from);
+        f(r.get(0)?, text(1)?, text(2)?);
+    }
+    Ok(())
 }
 
 /// The retention checkpoint: the last purged row.
@@ -786,7 +787,9 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, [2, 3, 4]);
-        assert_eq!(site_payloads(&conn, "s", 0, 3000).unwrap().len(), 2);
+        let mut n = 0;
+        for_each_site_payload(&conn, "s", 0, 3000, |_, _, _| n += 1).unwrap();
+        assert_eq!(n, 2);
         let j = rows_for_consent(&conn, "c3").unwrap()[0].to_json();
         assert_eq!(j["event"]["n"], 3);
         assert_eq!(j["payload_sha256"].as_str().unwrap().len(), 64);

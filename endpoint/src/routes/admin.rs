@@ -147,16 +147,15 @@ pub async fn stats(
             "to",
         ));
     }
-    let lookup = site.id.clone();
-    let rows = read(&st, move |c| {
-        store::site_payloads(c, &lookup, from * DAY_MS, (to + 1) * DAY_MS)
+    let (lookup, categories) = (site.id.clone(), site.categories.clone());
+    // Rows are folded into the tally as they are read, never held all at once.
+    let tally = read(&st, move |c| {
+        let mut tally = stats::Tally::new(&categories, from, to);
+        store::for_each_site_payload(c, &lookup, from * DAY_MS, (to + 1) * DAY_MS, |at, id, p| {
+            tally.add(at, id, p)
+        })?;
+        Ok(tally)
     })
     .await?;
-    Ok(Json(stats::report(
-        &site.id,
-        &site.categories,
-        from,
-        to,
-        &rows,
-    )))
+    Ok(Json(tally.report(&site.id)))
 }

@@ -39,6 +39,9 @@ pub enum ApiError {
     /// 404.
     #[error("not found")]
     NotFound,
+    /// 405: the route exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// 503: storage is failing or shutting down; the client should retry. The cause is logged.
     #[error("storage unavailable")]
     Unavailable(String),
@@ -88,6 +91,7 @@ impl ApiError {
             ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

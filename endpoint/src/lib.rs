@@ -123,6 +123,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/stats", get(routes::admin::stats))
         .merge(events)
         .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

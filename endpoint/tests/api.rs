@@ -731,6 +731,23 @@ async fn health_and_unknown_routes() {
         (r.status, r.body["error"].as_str()),
         (StatusCode::NOT_FOUND, Some("not found"))
     );
+    // Every refusal has the same JSON shape: a wrong method, a path segment that is not UTF-8.
+    let r = h.call(admin("POST", "/v1/stats", Some(TOKEN))).await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method not allowed"))
+    );
+    let r = h.call(admin("GET", "/v1/consents/%FF", None)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "the token is checked first"
+    );
+    let r = h.call(admin("GET", "/v1/consents/%FF", Some(TOKEN))).await;
+    assert_eq!(
+        (r.status, r.body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("consent_id"))
+    );
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use crate::stats;
 use crate::store;
 use crate::time::{now_ms, parse_date, DAY_MS};
 use crate::AppState;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::Json;
@@ -58,16 +58,20 @@ async fn read<T: Send + 'static>(
     .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
-/// The checks both `/v1/consents/{consent_id}` routes make: the admin token, then the id's shape.
-fn authorized_consent_id(st: &AppState, headers: &HeaderMap, id: &str) -> Result<(), ApiError> {
+/// The checks both `/v1/consents/{consent_id}` routes make: the admin token, then the id's shape
+/// (a path segment that is not even valid UTF-8 gets the same JSON 400, after the token check).
+fn authorized_consent_id(
+    st: &AppState,
+    headers: &HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<String, ApiError> {
     authorize(st, headers)?;
-    if is_consent_id(id) {
-        Ok(())
-    } else {
-        Err(ApiError::field(
+    match id {
+        Ok(Path(id)) if is_consent_id(&id) => Ok(id),
+        _ => Err(ApiError::field(
             "consent_id must be 32 lowercase hex digits",
             "consent_id",
-        ))
+        )),
     }
 }
 
@@ -76,9 +80,9 @@ fn authorized_consent_id(st: &AppState, headers: &HeaderMap, id: &str) -> Result
 pub async fn get_consent(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    authorized_consent_id(&st, &headers, &id)?;
+    let id = authorized_consent_id(&st, &headers, id)?;
     let lookup = id.clone();
     let rows = read(&st, move |c| store::rows_for_consent(c, &lookup)).await?;
     let events: Vec<Value> = rows.iter().map(store::Row::to_json).collect();
@@ -91,9 +95,9 @@ pub async fn get_consent(
 pub async fn erase_consent(
     State(st): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    authorized_consent_id(&st, &headers, &id)?;
+    let id = authorized_consent_id(&st, &headers, id)?;
     let erased = st
         .writer
         .erase(id.clone(), now_ms())

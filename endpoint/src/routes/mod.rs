@@ -27,3 +27,8 @@ pub async fn health(State(st): State<AppState>) -> Response {
 pub async fn not_found() -> ApiError {
     ApiError::NotFound
 }
+
+/// A known route with another method: the same JSON error shape as every other refusal.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// One static directory and the URL prefix it is served under.
@@ -60,6 +61,10 @@ pub fn mount(router: Router, mut mounts: Vec<Mount>) -> Router {
     // Its own trace layer: the API router's wraps only the routes that existed when it was added.
     let files = Router::new()
         .fallback(move |req: Request| serve(dirs.clone(), req))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(TraceLayer::new_for_http());
     router.fallback_service(files)
 }
@@ -100,10 +105,6 @@ async fn serve(dirs: Arc<Vec<(String, ServeDir)>>, req: Request) -> Response {
         let mut resp = resp.map(Body::new);
         let h = resp.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        h.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
         // Directory redirects point below the stripped path; put the prefix back.
         if prefix != "/" {
             let moved = h

@@ -791,15 +791,9 @@ async fn serves_static_files_with_the_wasm_type() {
             .map(|l| l.to_str().unwrap()),
         Some("/pkg/sub/")
     );
-    assert_eq!(
-        router
-            .clone()
-            .oneshot(get("/missing.js"))
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::NOT_FOUND
-    );
+    let missing = router.clone().oneshot(get("/missing.js")).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     let r = router.clone().oneshot(get("/healthz")).await.unwrap();
     assert_eq!(
         r.status(),

@@ -303,6 +303,28 @@ pub fn is_language_tag(s: &str) -> bool {
     first_ok && s.len() <= 35 && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
+/// The `page` of an event from `location.origin` and `location.pathname`: cut (at a character
+/// boundary) to fit under [`page_without_query`]'s 2048-byte limit, so a very long route still
+/// reports its decisions instead of having them refused.
+///
+/// ```
+/// use consent_banner::core::event::{page_for, page_without_query};
+/// assert_eq!(page_for("https://a.example", "/pricing"), "https://a.example/pricing");
+/// let long = page_for("https://a.example", &"/é".repeat(2000));
+/// assert!(long.len() < 2048 && page_without_query(&long).is_some());
+/// ```
+pub fn page_for(origin: &str, path: &str) -> String {
+    let mut page = String::with_capacity(origin.len() + path.len());
+    page.push_str(origin);
+    page.push_str(path);
+    let mut end = page.len().min(2047);
+    while !page.is_char_boundary(end) {
+        end -= 1;
+    }
+    page.truncate(end);
+    page
+}
+
 /// `https://host/path?q#f` → `https://host/path`; `None` unless http(s), non-empty host, no
 /// whitespace or control characters, and under 2048 bytes.
 pub fn page_without_query(url: &str) -> Option<String> {

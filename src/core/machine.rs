@@ -150,10 +150,15 @@ impl Machine {
             }
             Input::Reset => {
                 let before = std::mem::replace(&mut self.grants, effective(config, None));
-                self.record = None;
+                let old = self.record.take();
                 self.prior_id = None;
                 self.gpc_honoured = false;
                 let mut fx = self.diff(&before);
+                // Forgetting a decision that granted something is a withdrawal, and the proof
+                // log must say so (under the old consent id; the next decision gets a new one).
+                if let Some(r) = old.filter(|_| !fx.withdrawn.is_empty()) {
+                    fx.report = Some(self.report(&r, Action::Withdraw, Surface::Api, env));
+                }
                 fx.persist = Some(Persist::Clear);
                 fx.view = Some(self.set_view(View::Banner));
                 fx

@@ -7,7 +7,7 @@ use super::report::Reporter;
 use super::scripts::Gate;
 use super::storage::{self, Store};
 use crate::core::config::Config;
-use crate::core::event::ConsentEvent;
+use crate::core::event::{page_for, ConsentEvent};
 use crate::core::machine::{Effects, Env, Input, Machine, Persist};
 use crate::core::policy::{evaluate, Stored};
 use crate::core::{codec, gate, gcm, i18n, sha256};
@@ -247,9 +247,7 @@ impl App {
             let page = dom::window()
                 .and_then(|w| {
                     let l = w.location();
-                    let mut p = dom::prop(&l, "origin").as_string()?;
-                    p.push_str(&dom::prop(&l, "pathname").as_string()?);
-                    Some(p)
+                    Some(page_for(&dom::prop(&l, "origin").as_string()?, &dom::prop(&l, "pathname").as_string()?))
                 })
                 .unwrap_or_default();
             let event = ConsentEvent {

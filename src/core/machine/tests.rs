@@ -128,12 +128,19 @@ fn closing_grants_nothing() {
 fn reset_forgets_and_withdraws() {
     let c = cfg();
     let (mut m, _) = started(Stored::Missing, false);
-    m.step(&c, Input::AcceptAll(Surface::Api), env(2));
+    let accepted = m.step(&c, Input::AcceptAll(Surface::Api), env(2));
     let fx = m.step(&c, Input::Reset, env(3));
     assert_eq!(fx.persist, Some(Persist::Clear));
     assert_eq!(fx.view, Some(View::Banner));
     assert_eq!(fx.withdrawn, vec!["analytics", "marketing"]);
     assert_eq!(m.consent_id(), None);
+    // The proof log learns of it: a withdrawal under the old id, everything optional refused.
+    let rep = fx.report.expect("reset after a grant is reported");
+    assert_eq!((rep.action, rep.surface), (Action::Withdraw, Surface::Api));
+    assert_eq!(rep.consent_id, accepted.report.unwrap().consent_id);
+    assert_eq!(rep.choices, vec![("essential", true), ("analytics", false), ("marketing", false)]);
+    // Forgetting nothing granted reports nothing.
+    assert_eq!(m.step(&c, Input::Reset, env(4)).report, None);
     // The next decision gets a new id.
     let fx = m.step(&c, Input::RejectAll(Surface::FirstLayer), env(4));
     assert_eq!(written(&fx).consent_id, "04".repeat(16));

@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 CRATE=consent-banner
-# Keep in step with NIGHTLY in scripts/setup.sh.
-NIGHTLY=nightly-2026-10-30
+# The pinned nightly (scripts/setup.sh installs the same one).
+NIGHTLY=$(<scripts/nightly-toolchain)
 OUT=pkg
 WASM_OUT=$OUT/consent_banner_bg.wasm
 WASM_OPT=tools/binaryen/node_modules/.bin/wasm-opt

@@ -57,7 +57,15 @@ impl Args {
             .find(|(n, _)| !allowed.contains(&n.as_str()))
         {
             Some((n, _)) => Err(format!("unknown option --{n} for {}", self.command)),
-            None => Ok(()),
+            // Only --static may repeat: a second --db or --from silently winning hides a typo.
+            None => {
+                match self.pairs.iter().enumerate().find(|(i, (n, _))| {
+                    n != "static" && self.pairs[..*i].iter().any(|(m, _)| m == n)
+                }) {
+                    Some((_, (n, _))) => Err(format!("--{n} given twice")),
+                    None => Ok(()),
+                }
+            }
         }
     }
 
@@ -77,6 +85,9 @@ impl Args {
     }
 
     fn db(&self) -> Result<PathBuf, String> {
+        if self.get("db").is_some() && self.get("config").is_some() {
+            return Err("give --db PATH or --config FILE, not both".into());
+        }
         if let Some(db) = self.get("db") {
             return Ok(db.into());
         }

@@ -620,6 +620,10 @@ async fn export_writes_json_lines_for_a_time_range() {
     assert!(!ok);
     let (ok, _) = h.cli(&["export", "--from", "2026-12-01", "--to", "2026-11-01"]);
     assert!(!ok, "an empty range is a usage error");
+    let (ok, _) = h.cli(&["export", "--from", "2026-11-01", "--from", "2026-12-01"]);
+    assert!(!ok, "a repeated option is a usage error");
+    let (ok, _) = h.cli(&["export", "--config", "endpoint.toml"]);
+    assert!(!ok, "--db and --config together are a usage error");
 }
 
 #[tokio::test]

@@ -123,10 +123,16 @@ pub fn start(config_text: &str, build_hash: &str, gcm_defaulted: bool) -> bool {
         // Another tab changed the record: apply it without a reload.
         listeners.push(Listener::new(&w, "storage", |ev| {
             let key = dom::prop(&ev, "key").as_string();
-            with(|app| {
-                if key.as_deref().map_or(true, |k| k == app.store.key()) {
-                    app.step(Input::External(app.stored()));
+            with(|app| match key.as_deref() {
+                // The other tab wrote its cookie first and this mirror last, so the event's value
+                // is its latest; reading the cookie here can still return the old one for a moment.
+                Some(k) if k == app.store.key() => {
+                    let value = dom::prop(&ev, "newValue").as_string();
+                    app.step(Input::External(app.judge(value)));
                 }
+                Some(_) => {}
+                // `localStorage.clear()`: nothing to go by but storage itself.
+                None => app.step(Input::External(app.stored())),
             });
         }));
         // Restored from the back-forward cache: storage may have changed meanwhile.
@@ -177,7 +183,11 @@ pub fn start(config_text: &str, build_hash: &str, gcm_defaulted: bool) -> bool {
 
 impl App {
     fn stored(&self) -> Stored {
-        let raw = self.store.read();
+        self.judge(self.store.read())
+    }
+
+    /// What a stored value means now; remembered as the value last applied.
+    fn judge(&self, raw: Option<String>) -> Stored {
         let stored = evaluate(raw.as_deref(), &self.config, dom::now_ms().div_euclid(1000));
         *self.seen.borrow_mut() = raw;
         stored

@@ -497,6 +497,11 @@ mod tests {
     /// Merges every committed row, step by step, each in its own transaction.
     fn merge_all(conn: &Connection, keys: &mut Keys) {
         keys.start_merge(head(conn).unwrap().0);
+        finish_merge(conn, keys);
+    }
+
+    /// Runs the merge under way to its end, each step in its own transaction.
+    fn finish_merge(conn: &Connection, keys: &mut Keys) {
         while keys.merging() {
             conn.execute_batch("BEGIN IMMEDIATE").unwrap();
             keys.merge_step(conn).unwrap();
@@ -652,12 +657,7 @@ mod tests {
         // A merge of rows 1..4 is under way when `purge` (another process) deletes them all.
         keys.start_merge(head(&conn).unwrap().0);
         purge(&mut conn, i64::MAX, 1, i64::MAX).unwrap();
-        while keys.merging() {
-            conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-            keys.merge_step(&conn).unwrap();
-            conn.execute_batch("COMMIT").unwrap();
-            keys.committed();
-        }
+        finish_merge(&conn, &mut keys);
         // Event 2 arrives again: a new row (its original was purged), then merged.
         let mut h = head(&conn).unwrap();
         assert_eq!(

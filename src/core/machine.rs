@@ -72,6 +72,9 @@ pub struct Effects {
     pub changed: Vec<&'static str>,
     /// Categories granted before and refused now: their cookies are deleted.
     pub withdrawn: Vec<&'static str>,
+    /// Send the grants as a Consent Mode update. Not at a start without a decision: the defaults
+    /// stand, and an update (it has no `region`) would override the per-region ones.
+    pub signal: bool,
     pub view: Option<View>,
     pub report: Option<Report>,
 }
@@ -187,6 +190,7 @@ impl Machine {
             grants: Some(self.grants.clone()),
             changed: gate::changed(before, &self.grants),
             withdrawn: gate::withdrawn(before, &self.grants),
+            signal: true,
             ..Effects::default()
         }
     }
@@ -213,6 +217,7 @@ impl Machine {
             }
         }
         let mut fx = self.diff(&before);
+        fx.signal = !starting || self.record.is_some();
         fx.withdrawn.append(&mut gpc_withdrawn);
         fx.persist = persist;
         fx.report = report;

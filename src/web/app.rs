@@ -233,9 +233,7 @@ impl App {
             if !fx.withdrawn.is_empty() {
                 self.clear_cookies(&fx.withdrawn);
             }
-            // With no decision yet the defaults stand: an update would override the per-region
-            // defaults the bootstrap just set (an update without `region` applies everywhere).
-            if !(starting && self.machine.borrow().record.is_none()) {
+            if fx.signal {
                 self.consent_mode_update(grants);
             }
             self.consent_mode_hint(grants);

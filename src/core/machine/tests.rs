@@ -33,12 +33,18 @@ fn written(fx: &Effects) -> &Record {
 
 #[test]
 fn first_visit_shows_banner_and_grants_only_essential() {
-    let (m, fx) = started(Stored::Missing, false);
+    let (mut m, fx) = started(Stored::Missing, false);
     assert_eq!(fx.view, Some(View::Banner));
     assert_eq!(granted(&fx), vec!["essential"]);
     assert_eq!(fx.persist, None);
     assert_eq!(fx.report, None);
+    assert!(!fx.signal, "no Consent Mode update before a decision: the (region) defaults stand");
     assert_eq!(m.consent_id(), None);
+    let c = cfg();
+    assert!(m.step(&c, Input::AcceptAll(Surface::FirstLayer), env(2)).signal);
+    // A returning visitor's stored decision is signalled at start.
+    let (_, fx) = started(Stored::Valid(written(&m.step(&c, Input::RejectAll(Surface::Api), env(3))).clone()), false);
+    assert!(fx.signal);
 }
 
 #[test]

@@ -91,26 +91,30 @@
     deny();
     console.error('consent: the banner could not load; optional scripts stay blocked.', e);
   };
-  var go = function () {
-    var url = attr('data-config');
-    Promise.all([
-      import(new URL('consent_banner.js', base).href),
-      url ? fetch(url).then(function (r) { return r.text(); }) : text || ''
-    ]).then(function (r) {
-      var m = r[0];
-      return m.default({ module_or_path: new URL('consent_banner_bg.wasm', base) }).then(function () {
-        // The real API first: `consent:ready` handlers and gated scripts run inside start() and
-        // must get true answers (before a successful start it answers "nothing granted").
-        'accepted acceptedCategories consentId acceptAll rejectAll accept show showPreferences reset'.split(' ')
-          .forEach(function (n) { api[n] = m[n]; });
-        if (!m.start(r[1], '__BUILD__', !!sent)) return deny();
-        // Calls made before the module was ready, in order.
-        q.splice(0).forEach(function (c) {
-          try { api[c[0]].apply(null, c[1]); } catch (e) { console.error(e); }
-        });
-        done();
-      });
-    }).catch(fail);
-  };
-  if (d.readyState == 'loading') d.addEventListener('DOMContentLoaded', go); else go();
+  // Glue, wasm and config load (and the wasm compiles) while the page is still parsing, all at
+  // once; only start() waits for the DOM, as it renders and scans the gated scripts.
+  var url = attr('data-config');
+  var loaded = Promise.all([
+    import(new URL('consent_banner.js', base).href),
+    fetch(new URL('consent_banner_bg.wasm', base)),
+    url ? fetch(url).then(function (r) { return r.text(); }) : text || ''
+  ]).then(function (r) {
+    return r[0].default({ module_or_path: r[1] }).then(function () { return r; });
+  });
+  var dom = new Promise(function (r) {
+    if (d.readyState == 'loading') d.addEventListener('DOMContentLoaded', r); else r();
+  });
+  Promise.all([loaded, dom]).then(function (a) {
+    var m = a[0][0];
+    // The real API first: `consent:ready` handlers and gated scripts run inside start() and
+    // must get true answers (before a successful start it answers "nothing granted").
+    'accepted acceptedCategories consentId acceptAll rejectAll accept show showPreferences reset'.split(' ')
+      .forEach(function (n) { api[n] = m[n]; });
+    if (!m.start(a[0][2], '__BUILD__', !!sent)) return deny();
+    // Calls made before the module was ready, in order.
+    q.splice(0).forEach(function (c) {
+      try { api[c[0]].apply(null, c[1]); } catch (e) { console.error(e); }
+    });
+    done();
+  }).catch(fail);
 })();

@@ -5,7 +5,17 @@ import {
   layerButton, makeConsentCookie, parseConsentCookie,
 } from './helpers.mjs';
 
-const h = harness();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const h = harness({
+  routes: {
+    // Holds the parser, and so DOMContentLoaded, for 800 ms.
+    '/t/slow/block.js': async (req, res) => {
+      await sleep(800);
+      res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store' });
+      res.end('window.__blockRan = 1;');
+    },
+  },
+});
 const now = () => Math.floor(Date.now() / 1000);
 const ALL_ON = { essential: true, analytics: true, marketing: true };
 
@@ -184,4 +194,25 @@ h.test('bootstrap tag included three times: one #pc-host, gated scripts run once
   await settle(page, 300);
   assert.equal((await gated(page)).analytics, 1, 'gated script ran once');
   assert.equal(await page.evaluate(() => window.__ev.change.length), 1, 'one consent:change per click');
+});
+
+h.test('the banner loads while the page is still parsing, and starts once the DOM is there', async ({ page }) => {
+  await page.goto(h.url + '/t/early.html');
+  await waitReady(page);
+  await waitBanner(page, 'layer', 'shown');
+  const t = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const start = (name) => performance.getEntriesByType('resource').find((e) => e.name.endsWith(name))?.startTime;
+    return {
+      dcl: nav.domContentLoadedEventStart,
+      glue: start('/pkg/consent_banner.js'),
+      wasm: start('/pkg/consent_banner_bg.wasm'),
+      // start() renders at the start of <body>, and scans gated scripts, only once the parser is done.
+      afterParsed: !!document.getElementById('after') && window.__blockRan === 1,
+    };
+  });
+  assert.ok(t.glue !== undefined && t.wasm !== undefined, 'glue and wasm were fetched');
+  assert.ok(t.wasm < t.dcl && t.glue < t.dcl, `glue (${t.glue} ms) and wasm (${t.wasm} ms) requested before DOMContentLoaded (${t.dcl} ms)`);
+  assert.ok(t.afterParsed, 'the page was fully parsed when the banner started');
+  assert.equal(await page.evaluate(() => document.getElementById('pc-host')?.parentNode === document.body), true);
 });

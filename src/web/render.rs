@@ -8,7 +8,7 @@ use crate::core::event::Surface;
 use crate::core::i18n;
 use crate::core::machine::View;
 use std::cell::RefCell;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, ShadowRoot};
 
 const CSS: &str = include_str!("banner.css");
@@ -135,6 +135,14 @@ impl Ui {
         };
 
         dom::dom(&body).prepend(&host);
+        // In the top layer (a manual popover, never light-dismissed) the banner is above every
+        // z-index on the page, and a transform or filter on <body> cannot make it the containing
+        // block of the banner's fixed boxes. Browsers without popovers keep the z-index stacking.
+        if let Ok(show) = dom::prop(&host, "showPopover").dyn_into::<js_sys::Function>() {
+            dom::set_attr(&host, "popover", "manual");
+            // call2: one import shared with the other callers; showPopover ignores the arguments.
+            let _ = show.call2(&host, &JsValue::UNDEFINED, &JsValue::UNDEFINED);
+        }
 
         let dialog_for_save = dialog.clone();
         let act = on_action.clone();

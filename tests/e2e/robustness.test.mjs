@@ -181,6 +181,10 @@ h.test('hostile host CSS with inherited attacks (colour, visibility, !important 
   assert.doesNotMatch(btn.color, /rgba\(\d+, \d+, \d+, 0\)|transparent/, `text colour ${btn.color}`);
 });
 
+h.test('transformed <body> and a widget at the largest z-index: the banner is still in view and on top', async ({ page }) => {
+  await hostileCheck(page, '/t/transformed.html');
+});
+
 h.test('bootstrap tag included three times: one #pc-host, gated scripts run once', async ({ page }) => {
   await page.goto(h.url + '/t/double.html');
   await waitReady(page);

@@ -86,10 +86,15 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 
 /// The names among `present` that belong to the `withdrawn` categories (never the consent cookie).
 pub fn cookies_to_clear<'a>(config: &Config, withdrawn: &[&str], present: &[&'a str]) -> Vec<&'a str> {
-    let matches = |name: &str| {
-        config.categories.iter().any(|c| withdrawn.contains(&c.id) && c.cookies.iter().any(|p| glob_match(p, name)))
-    };
-    present.iter().copied().filter(|name| *name != config.cookie.name && matches(name)).collect()
+    let mut out = Vec::new();
+    for &name in present {
+        if name != config.cookie.name
+            && config.categories.iter().any(|c| withdrawn.contains(&c.id) && c.cookies.iter().any(|p| glob_match(p, name)))
+        {
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// The `domain` attributes to try when deleting a cookie set on `host`: host-only (empty), the host,

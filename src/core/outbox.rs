@@ -68,22 +68,18 @@ impl Outbox {
     /// ```
     pub fn decode(text: &str) -> Outbox {
         let Ok(Value::Array(items)) = json::parse(text) else { return Outbox::default() };
-        let entries = items
-            .iter()
-            .filter_map(|item| match item {
-                Value::Array(f) => match f.as_slice() {
-                    [Value::Str(id), Value::Int(n), Value::Int(at), Value::Str(body)] => Some(Entry {
-                        id: id.clone(),
-                        attempts: u32::try_from(*n).unwrap_or(u32::MAX),
-                        next_at: *at,
-                        body: body.clone(),
-                    }),
-                    _ => None,
-                },
-                _ => None,
-            })
-            .take(CAP)
-            .collect();
+        // A plain loop: the FilterMap/Take chain it replaces compiled larger.
+        let mut entries = Vec::new();
+        for item in items {
+            if entries.len() == CAP {
+                break;
+            }
+            if let Value::Array(f) = item {
+                if let [Value::Str(id), Value::Int(n), Value::Int(at), Value::Str(body)] = f.as_slice() {
+                    entries.push(Entry { id: id.clone(), attempts: u32::try_from(*n).unwrap_or(u32::MAX), next_at: *at, body: body.clone() });
+                }
+            }
+        }
         Outbox { entries }
     }
 
@@ -121,7 +117,14 @@ impl Outbox {
 
     /// Ids of the events due at `now`, oldest first.
     pub fn due(&self, now: i64) -> Vec<&Entry> {
-        self.entries.iter().filter(|e| e.next_at <= now).collect()
+        // A plain loop, like `decode`'s: the Filter adapter compiled larger.
+        let mut out = Vec::new();
+        for e in &self.entries {
+            if e.next_at <= now {
+                out.push(e);
+            }
+        }
+        out
     }
 
     /// Records how a try ended. `jitter_ms` spreads retries of many clients apart.

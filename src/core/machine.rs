@@ -254,14 +254,19 @@ impl Machine {
             Some(r) => r,
             None => self.new_record(config, now, env),
         };
-        let turn_off: Vec<(&str, bool)> =
-            config.gpc_categories.iter().filter(|c| r.choice(c) != Some(false)).map(|c| (*c, false)).collect();
+        // One category at a time, in a plain loop: a collected Filter/Map list compiled larger.
+        let mut turned_off = false;
+        for &c in &config.gpc_categories {
+            if r.choice(c) != Some(false) {
+                r.apply(&[(c, false)]);
+                turned_off = true;
+            }
+        }
         self.gpc_honoured = true;
-        if turn_off.is_empty() && r.under_gpc {
+        if !turned_off && r.under_gpc {
             self.record = Some(r);
             return None;
         }
-        r.apply(&turn_off);
         r.under_gpc = true;
         r.last_decision = now.max(r.last_decision);
         self.record = Some(r.clone());

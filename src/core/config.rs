@@ -314,7 +314,14 @@ impl Config {
 }
 
 fn default_gpc(categories: &[Category]) -> Vec<&'static str> {
-    categories.iter().filter(|c| c.id == "marketing" && !c.required).map(|c| c.id).collect()
+    // A plain loop: the Filter/Map chain compiled larger.
+    let mut out = Vec::new();
+    for c in categories {
+        if c.id == "marketing" && !c.required {
+            out.push(c.id);
+        }
+    }
+    out
 }
 
 /// Category ids: `[a-z][a-z0-9_-]{0,31}`.

@@ -276,13 +276,14 @@ impl Machine {
 
     fn decide(&mut self, config: &Config, granted: Vec<String>, action: Action, surface: Surface, env: Env) -> Effects {
         let now = env.now_ms.div_euclid(1000);
-        let choices: Vec<(&str, bool)> =
-            config.categories.iter().map(|c| (c.id, c.required || granted.iter().any(|g| g == c.id))).collect();
         let mut record = match self.record.take() {
             Some(r) => r,
             None => self.new_record(config, now, env),
         };
-        record.apply(&choices);
+        // One category at a time: no collected list of choices to build and free.
+        for c in &config.categories {
+            record.apply(&[(c.id, c.required || granted.iter().any(|g| g == c.id))]);
+        }
         record.revision = config.revision;
         record.last_decision = now.max(record.first_decision);
         record.under_gpc = self.gpc;

@@ -258,7 +258,7 @@ impl Machine {
         let mut turned_off = false;
         for &c in &config.gpc_categories {
             if r.choice(c) != Some(false) {
-                r.apply(&[(c, false)]);
+                r.set(c, false);
                 turned_off = true;
             }
         }
@@ -282,7 +282,7 @@ impl Machine {
         };
         // One category at a time: no collected list of choices to build and free.
         for c in &config.categories {
-            record.apply(&[(c.id, c.required || granted.iter().any(|g| g == c.id))]);
+            record.set(c.id, c.required || granted.iter().any(|g| g == c.id));
         }
         record.revision = config.revision;
         record.last_decision = now.max(record.first_decision);

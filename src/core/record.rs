@@ -32,13 +32,11 @@ impl Record {
         self.choices.iter().find(|(c, _)| c == category).map(|(_, g)| *g)
     }
 
-    /// Sets the choices this site decides on and keeps the ones it does not know.
-    pub fn apply(&mut self, choices: &[(&str, bool)]) {
-        for (cat, granted) in choices {
-            match self.choices.iter_mut().find(|(c, _)| c == cat) {
-                Some(slot) => slot.1 = *granted,
-                None => self.choices.push((String::from(*cat), *granted)),
-            }
+    /// Sets the choice for `category`, keeping the other choices, also those this site does not know.
+    pub fn set(&mut self, category: &str, granted: bool) {
+        match self.choices.iter_mut().find(|(c, _)| c == category) {
+            Some(slot) => slot.1 = granted,
+            None => self.choices.push((String::from(category), granted)),
         }
     }
 }
@@ -48,7 +46,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn apply_keeps_unknown_categories() {
+    fn set_keeps_unknown_categories() {
         let mut r = Record {
             consent_id: "a".repeat(32),
             revision: 1,
@@ -57,10 +55,11 @@ mod tests {
             choices: vec![("essential".into(), true), ("analytics".into(), false), ("marketing".into(), true)],
             under_gpc: false,
         };
-        r.apply(&[("essential", true), ("analytics", true)]);
+        r.set("essential", true);
+        r.set("analytics", true);
         assert_eq!(r.choice("analytics"), Some(true));
         assert_eq!(r.choice("marketing"), Some(true));
-        r.apply(&[("extra", false)]);
+        r.set("extra", false);
         assert_eq!(r.choices.len(), 4);
     }
 }

@@ -138,12 +138,9 @@ impl Machine {
                 self.load(config, stored, env, true)
             }
             Input::External(stored) => self.load(config, stored, env, false),
-            Input::AcceptAll(surface) => {
-                let all = config.categories.iter().map(|c| String::from(c.id)).collect();
-                self.decide(config, all, Action::AcceptAll, surface, env)
-            }
-            Input::RejectAll(surface) => self.decide(config, Vec::new(), Action::RejectAll, surface, env),
-            Input::Choose(granted, surface) => self.decide(config, granted, Action::Custom, surface, env),
+            Input::AcceptAll(surface) => self.decide(config, None, Action::AcceptAll, surface, env),
+            Input::RejectAll(surface) => self.decide(config, Some(Vec::new()), Action::RejectAll, surface, env),
+            Input::Choose(granted, surface) => self.decide(config, Some(granted), Action::Custom, surface, env),
             Input::ShowBanner => self.show(View::Banner),
             Input::ShowPreferences => self.show(View::Preferences),
             Input::ClosePreferences => {
@@ -274,7 +271,9 @@ impl Machine {
         Some(r)
     }
 
-    fn decide(&mut self, config: &Config, granted: Vec<String>, action: Action, surface: Surface, env: Env) -> Effects {
+    /// `granted`: the optional categories to grant; `None` grants every one (no list of all the
+    /// ids to build and search).
+    fn decide(&mut self, config: &Config, granted: Option<Vec<String>>, action: Action, surface: Surface, env: Env) -> Effects {
         let now = env.now_ms.div_euclid(1000);
         let mut record = match self.record.take() {
             Some(r) => r,
@@ -282,7 +281,7 @@ impl Machine {
         };
         // One category at a time: no collected list of choices to build and free.
         for c in &config.categories {
-            record.set(c.id, c.required || granted.iter().any(|g| g == c.id));
+            record.set(c.id, c.required || granted.as_ref().map_or(true, |g| g.iter().any(|g| g == c.id)));
         }
         record.revision = config.revision;
         record.last_decision = now.max(record.first_decision);

@@ -63,8 +63,8 @@ pub fn document() -> Option<Document> {
 }
 
 /// Creates an element (`tag` is fixed by the caller).
-pub fn create(doc: &Document, tag: &str) -> Option<Element> {
-    Some(dom(doc).create_element(tag))
+pub fn create(doc: &Document, tag: &str) -> Element {
+    dom(doc).create_element(tag)
 }
 
 pub fn set_attr(el: &Element, name: &str, value: &str) {
@@ -95,9 +95,12 @@ pub fn append(parent: &Node, child: &Node) {
 //
 // One static string per element instead of a slice of (name, value) pairs: the banner builds
 // ~25 elements, and each pair was two pointer/length stores inlined at the call site.
-pub fn child(doc: &Document, parent: &Node, spec: &str, content: Option<&str>) -> Option<Element> {
+//
+// Infallible, so the ~25 call sites in the banner's build carry no early-return branch each.
+pub fn child(doc: &Document, parent: &Node, spec: &str, content: Option<&str>) -> Element {
     let mut parts = crate::core::text::fields(spec, b' ');
-    let el = create(doc, parts.next()?)?;
+    // `fields` yields at least one part, the tag.
+    let el = create(doc, parts.next().unwrap_or_default());
     for a in parts {
         let (k, v) = crate::core::text::split_at(a, b'=').unwrap_or((a, ""));
         set_attr(&el, k, v);
@@ -106,7 +109,7 @@ pub fn child(doc: &Document, parent: &Node, spec: &str, content: Option<&str>) -
         text(&el, t);
     }
     append(parent, &el);
-    Some(el)
+    el
 }
 
 /// The elements under `root` (a document, shadow root or element) matching a fixed `selector`,

@@ -106,7 +106,7 @@ impl Gate {
             return false;
         }
         let Some(doc) = dom::document() else { return false };
-        let Some(new) = dom::create(&doc, "script") else { return false };
+        let new = dom::create(&doc, "script");
         for name in old.get_attribute_names().iter().filter_map(|n| n.as_string()) {
             if !GATE_ATTRS.contains(&name.as_str()) && name != "nonce" {
                 dom::set_attr(&new, &name, &dom::attr(old, &name).unwrap_or_default());

@@ -321,7 +321,7 @@ impl App {
         match changed {
             Some(c) => dom::set_prop(&d, "changed", &dom::str_array(c.iter().copied())),
             None => dom::set_prop(&d, "decided", &JsValue::from_bool(m.is_settled(&self.config))),
-        }
+        };
         d.into()
     }
 }

@@ -99,7 +99,7 @@ fn throwing_storage_degrades_to_memory() {
     assert_eq!(store.read(), None);
     store.write("1.mem", 60);
     assert_eq!(store.read().as_deref(), Some("1.mem"), "kept in memory for the page");
-    store.delete_cookie("_ga");
+    store.delete_cookies(&["_ga"]);
     store.clear();
     assert_eq!(store.read(), None);
     js("Object.defineProperty(window, 'localStorage', window.__ls); delete document.cookie;");

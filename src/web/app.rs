@@ -279,9 +279,7 @@ impl App {
     fn clear_cookies(&self, withdrawn: &[&str]) {
         let header = storage::cookie_header().unwrap_or_default();
         let present = gate::cookie_names(&header);
-        for name in gate::cookies_to_clear(&self.config, withdrawn, &present) {
-            self.store.delete_cookie(name);
-        }
+        self.store.delete_cookies(&gate::cookies_to_clear(&self.config, withdrawn, &present));
     }
 
     fn consent_mode_update(&self, grants: &[(&str, bool)]) {

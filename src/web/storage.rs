@@ -100,29 +100,31 @@ impl Store {
     /// Forgets the stored value everywhere.
     pub fn clear(&self) {
         *self.memory.borrow_mut() = None;
-        self.delete_cookie(self.settings.name);
+        self.delete_cookies(&[self.settings.name]);
         if let Some(s) = local() {
             let _ = s.remove_item(self.settings.name);
         }
     }
 
-    /// Deletes cookie `name` under every domain it may have been set on.
-    pub fn delete_cookie(&self, name: &str) {
+    /// Deletes the cookies `names` under every domain they may have been set on.
+    // A list, so the domains are worked out once for all the cookies a withdrawal clears.
+    pub fn delete_cookies(&self, names: &[&str]) {
         let host = location("hostname").unwrap_or_default();
-        let mut domains = gate::deletion_domains(&host);
-        if let Some(d) = &self.settings.domain {
-            domains.push(d.clone());
-        }
-        for domain in domains {
-            for path in ["/", self.settings.path] {
-                let mut line = String::from(name);
-                line.push_str("=; max-age=0; path=");
-                line.push_str(path);
-                if !domain.is_empty() {
-                    line.push_str("; domain=");
-                    line.push_str(&domain);
+        let domains = gate::deletion_domains(&host);
+        let mut line = String::new();
+        for name in names {
+            for domain in domains.iter().map(String::as_str).chain(self.settings.domain.as_deref()) {
+                for path in ["/", self.settings.path] {
+                    line.clear();
+                    line.push_str(name);
+                    line.push_str("=; max-age=0; path=");
+                    line.push_str(path);
+                    if !domain.is_empty() {
+                        line.push_str("; domain=");
+                        line.push_str(domain);
+                    }
+                    set_cookie(&line);
                 }
-                set_cookie(&line);
             }
         }
     }

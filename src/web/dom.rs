@@ -240,6 +240,6 @@ pub fn emit(name: &str, detail: &JsValue) {
 }
 
 /// A JS array of strings.
-pub fn str_array<'a>(items: impl IntoIterator<Item = &'a str>) -> js_sys::Array {
-    items.into_iter().map(JsValue::from_str).collect()
+pub fn str_array(items: &[&str]) -> js_sys::Array {
+    items.iter().copied().map(JsValue::from_str).collect()
 }

@@ -50,7 +50,7 @@ impl Gate {
 
     /// Queues every not-yet-handled gated element whose category is granted, then runs the queue.
     pub fn apply(&self, grants: &[(&'static str, bool)]) {
-        *self.granted.borrow_mut() = grants.iter().filter(|(_, g)| *g).map(|(c, _)| *c).collect();
+        *self.granted.borrow_mut() = super::granted(grants);
         let Some(doc) = dom::document() else { return };
         for el in dom::select_all(&doc, PENDING) {
             let category = dom::attr(&el, "data-consent").unwrap_or_default();

@@ -3,7 +3,8 @@
 
 use crate::core::event::Surface;
 use crate::core::machine::Input;
-use crate::web::{app, dom};
+use crate::web::app::{self, App};
+use crate::web::dom;
 use wasm_bindgen::prelude::*;
 
 /// Starts the banner. `config` is the config JSON text; `build` the build's hash (part of the
@@ -19,14 +20,13 @@ pub fn start(config: &str, build: &str, defaulted: bool) -> bool {
 /// Whether `category` is granted now.
 #[wasm_bindgen]
 pub fn accepted(category: &str) -> bool {
-    app::with(|a| a.grants().iter().any(|(c, g)| *c == category && *g)).unwrap_or(false)
+    app::with(|a| a.granted().contains(&category)).unwrap_or(false)
 }
 
 /// Every granted category, essential included.
 #[wasm_bindgen(js_name = acceptedCategories)]
 pub fn accepted_categories() -> js_sys::Array {
-    let grants = app::with(|a| a.grants()).unwrap_or_default();
-    dom::str_array(grants.iter().filter(|(_, g)| *g).map(|(c, _)| *c))
+    dom::str_array(&app::with(App::granted).unwrap_or_default())
 }
 
 #[wasm_bindgen(js_name = acceptAll)]

@@ -99,7 +99,7 @@ fn throwing_storage_degrades_to_memory() {
     assert_eq!(store.read(), None);
     store.write("1.mem", 60);
     assert_eq!(store.read().as_deref(), Some("1.mem"), "kept in memory for the page");
-    store.delete_cookie("_ga");
+    store.delete_cookies(&["_ga"]);
     store.clear();
     assert_eq!(store.read(), None);
     js("Object.defineProperty(window, 'localStorage', window.__ls); delete document.cookie;");
@@ -108,7 +108,7 @@ fn throwing_storage_degrades_to_memory() {
 
 fn gated(html_attrs: &[(&str, &str)], text: &str) -> web_sys::Element {
     let doc = dom::document().unwrap();
-    let el = dom::create(&doc, "script").unwrap();
+    let el = dom::create(&doc, "script");
     dom::set_attr(&el, "type", "text/plain");
     for (k, v) in html_attrs {
         dom::set_attr(&el, k, v);
@@ -159,7 +159,7 @@ async fn catches_elements_inserted_later() {
     gate.apply(&grants);
     // Another script on the page inserts a gated element after start.
     let el = gated(&[("data-consent", "analytics"), ("nonce", "n0nce"), ("data-type", "module")], "window.__late++");
-    let iframe = dom::create(&dom::document().unwrap(), "iframe").unwrap();
+    let iframe = dom::create(&dom::document().unwrap(), "iframe");
     dom::set_attr(&iframe, "data-consent", "analytics");
     dom::set_attr(&iframe, "data-src", "about:blank");
     dom::append(&body(), &iframe);

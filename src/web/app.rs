@@ -205,6 +205,11 @@ impl App {
         self.machine.borrow().grants().to_vec()
     }
 
+    /// The granted categories now, essential included.
+    pub fn granted(&self) -> Vec<&'static str> {
+        super::granted(self.machine.borrow().grants())
+    }
+
     pub fn consent_id(&self) -> Option<String> {
         self.machine.borrow().consent_id().map(String::from)
     }
@@ -279,9 +284,7 @@ impl App {
     fn clear_cookies(&self, withdrawn: &[&str]) {
         let header = storage::cookie_header().unwrap_or_default();
         let present = gate::cookie_names(&header);
-        for name in gate::cookies_to_clear(&self.config, withdrawn, &present) {
-            self.store.delete_cookie(name);
-        }
+        self.store.delete_cookies(&gate::cookies_to_clear(&self.config, withdrawn, &present));
     }
 
     fn consent_mode_update(&self, grants: &[(&str, bool)]) {
@@ -315,13 +318,12 @@ impl App {
     fn detail(&self, changed: Option<&[&str]>) -> JsValue {
         let m = self.machine.borrow();
         let d = js_sys::Object::new();
-        let granted = m.grants().iter().filter(|(_, g)| *g).map(|(c, _)| *c);
-        dom::set_prop(&d, "categories", &dom::str_array(granted));
+        dom::set_prop(&d, "categories", &dom::str_array(&super::granted(m.grants())));
         dom::set_prop(&d, "consentId", &m.consent_id().map_or(JsValue::NULL, JsValue::from_str));
         match changed {
-            Some(c) => dom::set_prop(&d, "changed", &dom::str_array(c.iter().copied())),
+            Some(c) => dom::set_prop(&d, "changed", &dom::str_array(c)),
             None => dom::set_prop(&d, "decided", &JsValue::from_bool(m.is_settled(&self.config))),
-        }
+        };
         d.into()
     }
 }

@@ -27,7 +27,9 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn closest(this: &Dom, selector: &str) -> Option<Element>;
     #[wasm_bindgen(method, js_name = querySelectorAll)]
-    fn query_selector_all(this: &Dom, selector: &str) -> web_sys::NodeList;
+    /// Typed as an Array: a NodeList is array-like, and Array's `length`/index glue (bound anyway)
+    /// reads it as well as NodeList's own `length`/`item` imports would.
+    fn query_selector_all(this: &Dom, selector: &str) -> js_sys::Array;
     #[wasm_bindgen(method)]
     fn focus(this: &Dom);
     #[wasm_bindgen(method, js_name = addEventListener)]
@@ -59,12 +61,12 @@ pub fn window() -> Option<Window> {
 }
 
 pub fn document() -> Option<Document> {
-    window()?.document()
+    Some(get(window()?.as_ref(), "document")?.unchecked_into())
 }
 
 /// Creates an element (`tag` is fixed by the caller).
-pub fn create(doc: &Document, tag: &str) -> Option<Element> {
-    Some(dom(doc).create_element(tag))
+pub fn create(doc: &Document, tag: &str) -> Element {
+    dom(doc).create_element(tag)
 }
 
 pub fn set_attr(el: &Element, name: &str, value: &str) {
@@ -82,7 +84,7 @@ pub fn flag(el: &Element, name: &str, on: bool) {
 
 /// Text only: config strings never reach the page as HTML.
 pub fn text(el: &Element, s: &str) {
-    el.set_text_content(Some(s));
+    set_prop(el, "textContent", &JsValue::from_str(s));
 }
 
 pub fn append(parent: &Node, child: &Node) {
@@ -95,9 +97,12 @@ pub fn append(parent: &Node, child: &Node) {
 //
 // One static string per element instead of a slice of (name, value) pairs: the banner builds
 // ~25 elements, and each pair was two pointer/length stores inlined at the call site.
-pub fn child(doc: &Document, parent: &Node, spec: &str, content: Option<&str>) -> Option<Element> {
+//
+// Infallible, so the ~25 call sites in the banner's build carry no early-return branch each.
+pub fn child(doc: &Document, parent: &Node, spec: &str, content: Option<&str>) -> Element {
     let mut parts = crate::core::text::fields(spec, b' ');
-    let el = create(doc, parts.next()?)?;
+    // `fields` yields at least one part, the tag.
+    let el = create(doc, parts.next().unwrap_or_default());
     for a in parts {
         let (k, v) = crate::core::text::split_at(a, b'=').unwrap_or((a, ""));
         set_attr(&el, k, v);
@@ -106,7 +111,7 @@ pub fn child(doc: &Document, parent: &Node, spec: &str, content: Option<&str>) -
         text(&el, t);
     }
     append(parent, &el);
-    Some(el)
+    el
 }
 
 /// The elements under `root` (a document, shadow root or element) matching a fixed `selector`,
@@ -114,12 +119,12 @@ pub fn child(doc: &Document, parent: &Node, spec: &str, content: Option<&str>) -
 pub fn select_all(root: &JsValue, selector: &str) -> Vec<Element> {
     let list = dom(root).query_selector_all(selector);
     // A selector only matches elements.
-    (0..list.length()).filter_map(|i| list.item(i)).map(JsCast::unchecked_into).collect()
+    list.iter().map(JsCast::unchecked_into).collect()
 }
 
 /// The nearest ancestor-or-self of an event's target matching `selector`.
 pub fn closest(event: &Event, selector: &str) -> Option<Element> {
-    closest_of(&event.target()?.dyn_into::<Element>().ok()?, selector)
+    closest_of(&get(event, "target")?.dyn_into::<Element>().ok()?, selector)
 }
 
 /// The nearest ancestor-or-self of `el` matching a fixed `selector`.
@@ -137,8 +142,15 @@ pub fn prop(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-pub fn set_prop(obj: &JsValue, key: &str, value: &JsValue) {
-    let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), value);
+/// Whether the setter ran without throwing (`document.cookie` may).
+pub fn set_prop(obj: &JsValue, key: &str, value: &JsValue) -> bool {
+    js_sys::Reflect::set(obj, &JsValue::from_str(key), value).is_ok()
+}
+
+/// A property that holds an object (`document`, `body`, `localStorage`, …); `None` when it is
+/// null, missing or its getter throws.
+pub fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
+    Some(prop(obj, key)).filter(|v| !v.is_null_or_undefined())
 }
 
 /// The element in `activeElement` of a document or shadow root.
@@ -173,7 +185,8 @@ pub fn now_ms() -> i64 {
 /// crypto (then ids are merely unique, which is all they need to be).
 pub fn random<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
-    let ok = window().and_then(|w| w.crypto().ok()).is_some_and(|c| c.get_random_values_with_u8_array(&mut buf).is_ok());
+    let crypto = window().and_then(|w| get(&w, "crypto")).map(JsCast::unchecked_into::<web_sys::Crypto>);
+    let ok = crypto.is_some_and(|c| c.get_random_values_with_u8_array(&mut buf).is_ok());
     if !ok {
         for b in &mut buf {
             *b = (js_sys::Math::random() * 256.0) as u8;
@@ -227,6 +240,6 @@ pub fn emit(name: &str, detail: &JsValue) {
 }
 
 /// A JS array of strings.
-pub fn str_array<'a>(items: impl IntoIterator<Item = &'a str>) -> js_sys::Array {
-    items.into_iter().map(JsValue::from_str).collect()
+pub fn str_array(items: &[&str]) -> js_sys::Array {
+    items.iter().copied().map(JsValue::from_str).collect()
 }

@@ -66,7 +66,7 @@ impl Ui {
     pub fn build(config: &Config, lang: &str, on_action: impl Fn(UiAction) + Clone + 'static) -> Option<Ui> {
         let doc = dom::document()?;
         let body = doc.body()?;
-        let host = dom::create(&doc, "div")?;
+        let host = dom::create(&doc, "div");
         dom::set_attr(&host, "id", HOST_ID);
         let root = dom::dom(&host).attach_shadow(&dom::object(&[("mode", &"open".into())]));
         // Constructable stylesheets are missing from older browsers: then the constructor throws.
@@ -85,51 +85,51 @@ impl Ui {
             dom::set_attr(&el, "dir", dir);
             el
         };
-        let layer = localized(dom::child(&doc, r, "section class=layer role=region aria-labelledby=pc-t hidden", None)?);
-        dom::child(&doc, &layer, "h2 id=pc-t", Some(t.title))?;
-        let p = dom::child(&doc, &layer, "p id=pc-d", Some(t.description))?;
+        let layer = localized(dom::child(&doc, r, "section class=layer role=region aria-labelledby=pc-t hidden", None));
+        dom::child(&doc, &layer, "h2 id=pc-t", Some(t.title));
+        let p = dom::child(&doc, &layer, "p id=pc-d", Some(t.description));
         if let Some(url) = &config.privacy_policy_url {
             dom::append(&p, &doc.create_text_node(" "));
-            dom::set_attr(&dom::child(&doc, &p, "a", Some(t.policy_link))?, "href", url);
+            dom::set_attr(&dom::child(&doc, &p, "a", Some(t.policy_link)), "href", url);
         }
-        let row = dom::child(&doc, &layer, "div class=row", None)?;
-        dom::child(&doc, &row, "button type=button class=btn data-action=accept-all", Some(t.accept_all))?;
-        dom::child(&doc, &row, "button type=button class=btn data-action=reject-all", Some(t.reject_all))?;
-        dom::child(&doc, &row, "button type=button class=alt data-action=customize", Some(t.customize))?;
+        let row = dom::child(&doc, &layer, "div class=row", None);
+        dom::child(&doc, &row, "button type=button class=btn data-action=accept-all", Some(t.accept_all));
+        dom::child(&doc, &row, "button type=button class=btn data-action=reject-all", Some(t.reject_all));
+        dom::child(&doc, &row, "button type=button class=alt data-action=customize", Some(t.customize));
 
         // Preferences: a modal dialog.
-        let backdrop = dom::child(&doc, r, "div class=backdrop hidden", None)?;
-        let dialog = localized(dom::child(&doc, &backdrop, "div class=prefs role=dialog aria-modal=true aria-labelledby=pc-pt tabindex=-1", None)?);
-        dom::child(&doc, &dialog, "h2 id=pc-pt", Some(t.preferences_title))?;
-        let gpc_notice = dom::child(&doc, &dialog, "p class=note data-gpc-notice role=status hidden", Some(t.gpc_notice))?;
+        let backdrop = dom::child(&doc, r, "div class=backdrop hidden", None);
+        let dialog = localized(dom::child(&doc, &backdrop, "div class=prefs role=dialog aria-modal=true aria-labelledby=pc-pt tabindex=-1", None));
+        dom::child(&doc, &dialog, "h2 id=pc-pt", Some(t.preferences_title));
+        let gpc_notice = dom::child(&doc, &dialog, "p class=note data-gpc-notice role=status hidden", Some(t.gpc_notice));
         let mut switches = Vec::new();
         for (i, (cat, text)) in config.categories.iter().zip(&t.categories).enumerate() {
             let mut desc_id = String::from("pc-c");
             crate::core::json::write_int(&mut desc_id, i as i64);
-            let wrap = dom::child(&doc, &dialog, "div class=cat", None)?;
-            let label = dom::child(&doc, &wrap, "label", None)?;
-            dom::child(&doc, &label, "span", Some(text.title))?;
-            let input = dom::child(&doc, &label, "input type=checkbox role=switch", None)?;
+            let wrap = dom::child(&doc, &dialog, "div class=cat", None);
+            let label = dom::child(&doc, &wrap, "label", None);
+            dom::child(&doc, &label, "span", Some(text.title));
+            let input = dom::child(&doc, &label, "input type=checkbox role=switch", None);
             dom::set_attr(&input, "data-category", cat.id);
             dom::set_attr(&input, "aria-describedby", &desc_id);
             if cat.required {
                 dom::flag(&input, "checked", true);
                 dom::flag(&input, "disabled", true);
             }
-            dom::set_attr(&dom::child(&doc, &wrap, "p", Some(text.description))?, "id", &desc_id);
+            dom::set_attr(&dom::child(&doc, &wrap, "p", Some(text.description)), "id", &desc_id);
             switches.push((cat.id, input));
         }
-        let cid = dom::child(&doc, &dialog, "p class=cid", Some(t.consent_id_label))?;
+        let cid = dom::child(&doc, &dialog, "p class=cid", Some(t.consent_id_label));
         dom::append(&cid, &doc.create_text_node(": "));
-        let consent_id = dom::child(&doc, &cid, "code data-consent-id", None)?;
-        let row = dom::child(&doc, &dialog, "div class=row", None)?;
-        dom::child(&doc, &row, "button type=button class=btn data-action=accept-all", Some(t.accept_all))?;
-        dom::child(&doc, &row, "button type=button class=btn data-action=reject-all", Some(t.reject_all))?;
-        dom::child(&doc, &row, "button type=button class=alt data-action=save", Some(t.save))?;
-        dom::set_attr(&dom::child(&doc, &dialog, "button type=button class=x data-action=close", Some("×"))?, "aria-label", t.close);
+        let consent_id = dom::child(&doc, &cid, "code data-consent-id", None);
+        let row = dom::child(&doc, &dialog, "div class=row", None);
+        dom::child(&doc, &row, "button type=button class=btn data-action=accept-all", Some(t.accept_all));
+        dom::child(&doc, &row, "button type=button class=btn data-action=reject-all", Some(t.reject_all));
+        dom::child(&doc, &row, "button type=button class=alt data-action=save", Some(t.save));
+        dom::set_attr(&dom::child(&doc, &dialog, "button type=button class=x data-action=close", Some("×")), "aria-label", t.close);
 
         let reopen = if config.reopen_button {
-            dom::child(&doc, r, "button type=button class=reopen data-action=reopen hidden", Some(t.reopen)).map(localized)
+            Some(localized(dom::child(&doc, r, "button type=button class=reopen data-action=reopen hidden", Some(t.reopen))))
         } else {
             None
         };

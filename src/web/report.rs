@@ -95,10 +95,20 @@ impl Reporter {
 
     /// Sends every due event that is not already on its way.
     pub fn flush(&self) {
+        self.send(false);
+    }
+
+    /// Every due event not already on its way goes to `fetch`, or to `sendBeacon` when `beacon`.
+    // One loop for both: they differ only in the call made per event.
+    fn send(&self, beacon: bool) {
         let o = self.load();
         let Some(w) = dom::window() else { return };
         for e in o.due(dom::now_ms()) {
             if self.in_flight.borrow().contains(&e.id) {
+                continue;
+            }
+            if beacon {
+                let _ = w.navigator().send_beacon_with_opt_str(self.endpoint, Some(&e.body));
                 continue;
             }
             let init = web_sys::RequestInit::new();
@@ -140,15 +150,6 @@ impl Reporter {
     /// stay queued until a later `fetch` sees the endpoint's 2xx (the endpoint dedupes by id).
     /// Page visible or back online: retry what is due.
     pub fn on_visibility(&self, hidden: bool) {
-        if !hidden {
-            return self.flush();
-        }
-        let Some(nav) = dom::window().map(|w| w.navigator()) else { return };
-        let o = self.load();
-        for e in o.due(dom::now_ms()) {
-            if !self.in_flight.borrow().contains(&e.id) {
-                let _ = nav.send_beacon_with_opt_str(self.endpoint, Some(&e.body));
-            }
-        }
+        self.send(hidden);
     }
 }

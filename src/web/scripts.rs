@@ -50,7 +50,7 @@ impl Gate {
 
     /// Queues every not-yet-handled gated element whose category is granted, then runs the queue.
     pub fn apply(&self, grants: &[(&'static str, bool)]) {
-        *self.granted.borrow_mut() = grants.iter().filter(|(_, g)| *g).map(|(c, _)| *c).collect();
+        *self.granted.borrow_mut() = super::granted(grants);
         let Some(doc) = dom::document() else { return };
         for el in dom::select_all(&doc, PENDING) {
             let category = dom::attr(&el, "data-consent").unwrap_or_default();
@@ -81,7 +81,8 @@ impl Gate {
             let category = dom::attr(&el, "data-consent").unwrap_or_default();
             if !self.granted.borrow().contains(&category.trim_ascii()) {
                 // Withdrawn while it waited: back to pending, for a later grant.
-                let _ = el.remove_attribute(STATE);
+                // toggleAttribute(.., false) removes it: one DOM import fewer than removeAttribute.
+                dom::flag(&el, STATE, false);
                 continue;
             }
             if self.activate(&el) {
@@ -106,7 +107,7 @@ impl Gate {
             return false;
         }
         let Some(doc) = dom::document() else { return false };
-        let Some(new) = dom::create(&doc, "script") else { return false };
+        let new = dom::create(&doc, "script");
         for name in old.get_attribute_names().iter().filter_map(|n| n.as_string()) {
             if !GATE_ATTRS.contains(&name.as_str()) && name != "nonce" {
                 dom::set_attr(&new, &name, &dom::attr(old, &name).unwrap_or_default());
@@ -122,10 +123,11 @@ impl Gate {
         }
         dom::set_attr(&new, "data-consent", &dom::attr(old, "data-consent").unwrap_or_default());
         dom::set_attr(&new, STATE, "activated");
-        let author_async = old.has_attribute("async");
+        // Through getAttribute, which is bound anyway, rather than one more import for hasAttribute.
+        let author_async = dom::attr(old, "async").is_some();
         let waits = src.is_some()
             && !author_async
-            && gate::runs_as_script(dom::attr(old, "data-type").as_deref(), old.has_attribute("nomodule"));
+            && gate::runs_as_script(dom::attr(old, "data-type").as_deref(), dom::attr(old, "nomodule").is_some());
         match src {
             Some(src) => {
                 // Injected scripts are async by default; order comes from waiting on each load.
@@ -137,7 +139,7 @@ impl Gate {
                 dom::set_prop(&new, "onerror", self.loaded.as_ref());
                 dom::set_attr(&new, "src", &src);
             }
-            None => dom::text(&new, &old.text_content().unwrap_or_default()),
+            None => dom::text(&new, &dom::prop(old, "textContent").as_string().unwrap_or_default()),
         }
         if old.after_with_node_1(&new).is_err() {
             return false;

@@ -6,8 +6,8 @@ use super::dom;
 use crate::core::config::{CookieSettings, SameSite};
 use crate::core::{codec, gate};
 use std::cell::{Cell, RefCell};
-use wasm_bindgen::JsCast;
-use web_sys::{HtmlDocument, Storage};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Storage;
 
 /// The consent record store for one page.
 pub struct Store {
@@ -20,28 +20,28 @@ pub struct Store {
     warned: Cell<bool>,
 }
 
-fn html_document() -> Option<HtmlDocument> {
-    // `cookie` is there on every document; a throwing getter/setter is caught by the callers.
-    Some(dom::document()?.unchecked_into())
-}
-
 /// `localStorage`, if reading it does not throw.
 pub fn local() -> Option<Storage> {
-    dom::window()?.local_storage().ok().flatten()
+    Some(dom::get(dom::window()?.as_ref(), "localStorage")?.unchecked_into())
 }
 
 /// The whole `document.cookie` string, or `None` when reading it throws.
 pub fn cookie_header() -> Option<String> {
-    html_document()?.cookie().ok()
+    dom::prop(dom::document()?.as_ref(), "cookie").as_string()
 }
 
 fn set_cookie(line: &str) -> bool {
-    html_document().is_some_and(|d| d.set_cookie(line).is_ok())
+    dom::document().is_some_and(|d| dom::set_prop(&d, "cookie", &JsValue::from_str(line)))
+}
+
+/// `location.<key>` of this page.
+fn location(key: &str) -> Option<String> {
+    dom::prop(&dom::prop(dom::window()?.as_ref(), "location"), key).as_string()
 }
 
 impl Store {
     pub fn new(settings: CookieSettings) -> Store {
-        let secure = dom::window().is_some_and(|w| dom::prop(&w.location(), "protocol") == "https:");
+        let secure = location("protocol").is_some_and(|p| p == "https:");
         Store { settings, secure, memory: RefCell::new(None), memory_only: Cell::new(false), warned: Cell::new(false) }
     }
 
@@ -100,29 +100,31 @@ impl Store {
     /// Forgets the stored value everywhere.
     pub fn clear(&self) {
         *self.memory.borrow_mut() = None;
-        self.delete_cookie(self.settings.name);
+        self.delete_cookies(&[self.settings.name]);
         if let Some(s) = local() {
             let _ = s.remove_item(self.settings.name);
         }
     }
 
-    /// Deletes cookie `name` under every domain it may have been set on.
-    pub fn delete_cookie(&self, name: &str) {
-        let host = dom::window().and_then(|w| dom::prop(&w.location(), "hostname").as_string()).unwrap_or_default();
-        let mut domains = gate::deletion_domains(&host);
-        if let Some(d) = &self.settings.domain {
-            domains.push(d.clone());
-        }
-        for domain in domains {
-            for path in ["/", self.settings.path] {
-                let mut line = String::from(name);
-                line.push_str("=; max-age=0; path=");
-                line.push_str(path);
-                if !domain.is_empty() {
-                    line.push_str("; domain=");
-                    line.push_str(&domain);
+    /// Deletes the cookies `names` under every domain they may have been set on.
+    // A list, so the domains are worked out once for all the cookies a withdrawal clears.
+    pub fn delete_cookies(&self, names: &[&str]) {
+        let host = location("hostname").unwrap_or_default();
+        let domains = gate::deletion_domains(&host);
+        let mut line = String::new();
+        for name in names {
+            for domain in domains.iter().map(String::as_str).chain(self.settings.domain.as_deref()) {
+                for path in ["/", self.settings.path] {
+                    line.clear();
+                    line.push_str(name);
+                    line.push_str("=; max-age=0; path=");
+                    line.push_str(path);
+                    if !domain.is_empty() {
+                        line.push_str("; domain=");
+                        line.push_str(domain);
+                    }
+                    set_cookie(&line);
                 }
-                set_cookie(&line);
             }
         }
     }

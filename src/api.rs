@@ -47,7 +47,12 @@ pub fn accept(categories: &JsValue) {
         dom::warn("consent.accept expects an array of category names; nothing changed.");
         return;
     };
-    let names: Vec<String> = list.iter().filter_map(|v| v.as_string()).collect();
+    let mut names = Vec::new();
+    for i in 0..list.length() {
+        if let Some(c) = list.get(i).as_string() {
+            names.push(c);
+        }
+    }
     let known = names.len() == list.length() as usize
         && app::with(|a| names.iter().all(|c| a.config.category(c).is_some())).unwrap_or(true);
     if !known {

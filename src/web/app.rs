@@ -73,9 +73,16 @@ pub fn start(config_text: &str, build_hash: &str, gcm_defaulted: bool) -> bool {
     };
     let doc = dom::document();
     let html_lang = doc.as_ref().and_then(|d| d.document_element()).and_then(|e| dom::attr(&e, "lang"));
-    let browser: Vec<String> = dom::window()
-        .map(|w| w.navigator().languages().iter().filter_map(|l| l.as_string()).collect())
-        .unwrap_or_default();
+    // Plain loops over JS arrays, here and elsewhere: less code than the array iterator's adapters.
+    let mut browser = Vec::new();
+    if let Some(w) = dom::window() {
+        let list = w.navigator().languages();
+        for i in 0..list.length() {
+            if let Some(l) = list.get(i).as_string() {
+                browser.push(l);
+            }
+        }
+    }
     let browser_refs: Vec<&str> = browser.iter().map(String::as_str).collect();
     let lang = i18n::choose(&config, html_lang.as_deref(), &browser_refs).to_string();
 

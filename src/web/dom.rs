@@ -118,8 +118,13 @@ pub fn child(doc: &Document, parent: &Node, spec: &str, content: Option<&str>) -
 /// in document order.
 pub fn select_all(root: &JsValue, selector: &str) -> Vec<Element> {
     let list = dom(root).query_selector_all(selector);
-    // A selector only matches elements.
-    list.iter().map(JsCast::unchecked_into).collect()
+    // A plain loop rather than a Map/collect over the array iterator, which costs more code.
+    let mut out = Vec::new();
+    for i in 0..list.length() {
+        // A selector only matches elements.
+        out.push(list.get(i).unchecked_into());
+    }
+    out
 }
 
 /// The nearest ancestor-or-self of an event's target matching `selector`.

@@ -154,12 +154,15 @@ impl Ui {
                 Some("customize") | Some("reopen") => UiAction::OpenPreferences,
                 Some("close") => UiAction::ClosePreferences,
                 // Read from the dialog itself: its switches are the truth, and no copy of them is kept.
-                Some("save") => UiAction::Save(
-                    dom::select_all(&dialog_for_save, "input[data-category]:checked")
-                        .iter()
-                        .filter_map(|input| dom::attr(input, "data-category"))
-                        .collect(),
-                ),
+                Some("save") => {
+                    let mut on = Vec::new();
+                    for input in dom::select_all(&dialog_for_save, "input[data-category]:checked") {
+                        if let Some(c) = dom::attr(&input, "data-category") {
+                            on.push(c);
+                        }
+                    }
+                    UiAction::Save(on)
+                }
                 _ => return,
             };
             act(action);

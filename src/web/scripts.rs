@@ -108,7 +108,9 @@ impl Gate {
         }
         let Some(doc) = dom::document() else { return false };
         let new = dom::create(&doc, "script");
-        for name in old.get_attribute_names().iter().filter_map(|n| n.as_string()) {
+        let names = old.get_attribute_names();
+        for i in 0..names.length() {
+            let Some(name) = names.get(i).as_string() else { continue };
             if !GATE_ATTRS.contains(&name.as_str()) && name != "nonce" {
                 dom::set_attr(&new, &name, &dom::attr(old, &name).unwrap_or_default());
             }

@@ -264,12 +264,8 @@ impl App {
             ui.show(&Scene { view, grants: &grants, consent_id: consent_id.as_deref(), gpc_honoured, settled });
         }
         if let (Some(rep), Some(reporter)) = (fx.report, &self.reporter) {
-            let page = dom::window()
-                .and_then(|w| {
-                    let l = w.location();
-                    Some(page_for(&dom::prop(&l, "origin").as_string()?, &dom::prop(&l, "pathname").as_string()?))
-                })
-                .unwrap_or_default();
+            // Through the store's `location` reader: one import fewer than `Window::location`.
+            let page = (|| Some(page_for(&storage::location("origin")?, &storage::location("pathname")?)))().unwrap_or_default();
             let event = ConsentEvent {
                 event_id: rep.event_id,
                 consent_id: rep.consent_id,

@@ -85,15 +85,15 @@ impl Gate {
                 dom::flag(&el, STATE, false);
                 continue;
             }
-            if self.activate(&el) {
+            if self.activate(&el, &category) {
                 self.waiting.set(true);
             }
         }
     }
 
-    /// Brings one element to life; returns true when it is an external script still loading,
-    /// which will fire `load` or `error`.
-    fn activate(&self, old: &Element) -> bool {
+    /// Brings one element to life (`category`: its `data-consent`, as read); returns true when it
+    /// is an external script still loading, which will fire `load` or `error`.
+    fn activate(&self, old: &Element, category: &str) -> bool {
         dom::set_attr(old, STATE, "activated");
         // Removed (an SPA changed route) before its turn: there is nothing to run or wait for.
         if !dom::prop_true(old, "isConnected") {
@@ -120,16 +120,18 @@ impl Gate {
         if nonce.as_string().is_some_and(|n| !n.is_empty()) {
             dom::set_prop(&new, "nonce", &nonce);
         }
-        if let Some(t) = dom::attr(old, "data-type") {
-            dom::set_attr(&new, "type", &t);
+        // Read once for both uses: every getAttribute site carries its own string conversion.
+        let data_type = dom::attr(old, "data-type");
+        if let Some(t) = &data_type {
+            dom::set_attr(&new, "type", t);
         }
-        dom::set_attr(&new, "data-consent", &dom::attr(old, "data-consent").unwrap_or_default());
+        dom::set_attr(&new, "data-consent", category);
         dom::set_attr(&new, STATE, "activated");
         // Through getAttribute, which is bound anyway, rather than one more import for hasAttribute.
         let author_async = dom::attr(old, "async").is_some();
         let waits = src.is_some()
             && !author_async
-            && gate::runs_as_script(dom::attr(old, "data-type").as_deref(), dom::attr(old, "nomodule").is_some());
+            && gate::runs_as_script(data_type.as_deref(), dom::attr(old, "nomodule").is_some());
         match src {
             Some(src) => {
                 // Injected scripts are async by default; order comes from waiting on each load.

@@ -35,7 +35,7 @@ fn set_cookie(line: &str) -> bool {
 }
 
 /// `location.<key>` of this page.
-fn location(key: &str) -> Option<String> {
+pub fn location(key: &str) -> Option<String> {
     dom::prop(&dom::prop(dom::window()?.as_ref(), "location"), key).as_string()
 }
 

@@ -83,7 +83,10 @@ pub fn start(config_text: &str, build_hash: &str, gcm_defaulted: bool) -> bool {
             }
         }
     }
-    let browser_refs: Vec<&str> = browser.iter().map(String::as_str).collect();
+    let mut browser_refs = Vec::new();
+    for l in &browser {
+        browser_refs.push(l.as_str());
+    }
     let lang = i18n::choose(&config, html_lang.as_deref(), &browser_refs).to_string();
 
     let mut seed = String::from(build_hash);
@@ -271,7 +274,13 @@ impl App {
                 consent_id: rep.consent_id,
                 site_id: self.config.site_id.into(),
                 action: rep.action,
-                choices: rep.choices.iter().map(|(c, g)| (String::from(*c), *g)).collect(),
+                choices: {
+                    let mut choices = Vec::new();
+                    for (c, g) in rep.choices {
+                        choices.push((String::from(c), g));
+                    }
+                    choices
+                },
                 surface: rep.surface,
                 revision: self.config.revision,
                 banner_version: self.banner_version.clone(),

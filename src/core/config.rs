@@ -3,7 +3,7 @@
 //! A config is read once from JSON text; [`Config::parse`] either returns a config every other
 //! module can trust, or one error that a site developer can act on.
 
-use super::fields::{index, FieldError, Obj, Problem};
+use super::fields::{index, keep, FieldError, Obj, Problem};
 use super::json::{self, Value};
 use std::fmt;
 
@@ -197,7 +197,8 @@ pub const DEFAULT_LIFETIME_DAYS: u32 = 182;
 
 impl Config {
     /// Parses and validates a config. The parsed JSON is leaked on purpose (the config borrows
-    /// from it): parse a config once per page or process, not per request.
+    /// from it), and so are the paths of the objects read in it ([`super::fields::keep`]): parse
+    /// a config once per page or process, not per request.
     ///
     /// ```
     /// use consent_banner::core::config::Config;
@@ -215,7 +216,7 @@ impl Config {
     }
 
     fn from_value(v: &'static Value) -> Result<Config, FieldError> {
-        let o = Obj::new(v, String::new())?;
+        let o = Obj::new(v, "")?;
         o.only(&TOP)?;
 
         let site_id = o.str("siteId")?;
@@ -240,7 +241,7 @@ impl Config {
 
         let texts_obj = o.obj("texts")?;
         if texts_obj.entries().is_empty() {
-            return Err(FieldError::new(texts_obj.path.clone(), Problem::Invalid("must have at least one language")));
+            return Err(FieldError::new(texts_obj.path, Problem::Invalid("must have at least one language")));
         }
         let default_language = match o.opt_str("defaultLanguage")? {
             Some(l) if texts_obj.opt(l).is_none() => return Err(o.fail("defaultLanguage", Problem::Invalid("must be a language in `texts`"))),
@@ -405,7 +406,7 @@ fn parse_categories(o: &Obj<'static>) -> Result<Vec<Category>, FieldError> {
     }
     let mut out: Vec<Category> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let c = Obj::new(item, index(&path, i))?;
+        let c = Obj::new(item, keep(index(&path, i)))?;
         c.only(&["id", "required", "cookies"])?;
         let id = c.str("id")?;
         if !is_category_id(id) {
@@ -529,7 +530,7 @@ fn parse_consent_mode(o: Option<Obj<'static>>, ids: &[&str]) -> Result<ConsentMo
     if let Some(regions) = o.opt_arr("regions")? {
         let path = o.at("regions");
         for (i, r) in regions.iter().enumerate() {
-            let r = Obj::new(r, index(&path, i))?;
+            let r = Obj::new(r, keep(index(&path, i)))?;
             r.only(&["region", "granted"])?;
             let codes = r.strs("region")?;
             if codes.is_empty() {

@@ -141,7 +141,7 @@ impl ConsentEvent {
     }
 
     fn from_value(v: &Value) -> Result<Self, FieldError> {
-        let o = Obj::new(v, String::new())?;
+        let o = Obj::new(v, "")?;
         o.only(&FIELDS)?;
         let bad = |key: &str, why: &'static str| FieldError::new(o.at(key), Problem::Invalid(why));
 
@@ -168,14 +168,14 @@ impl ConsentEvent {
             .find(|s| s.as_str() == surface)
             .ok_or_else(|| bad("surface", "must be first_layer, preferences, api or signal"))?;
 
-        let choices_obj = o.obj("choices")?;
+        let choices_obj = Obj::new(o.value("choices")?, "choices")?;
         let entries = choices_obj.entries();
         if entries.is_empty() || entries.len() > MAX_CATEGORIES {
             return Err(bad("choices", "must name between 1 and 32 categories"));
         }
         let mut choices = Vec::with_capacity(entries.len());
         for (k, v) in entries {
-            let path = join(&choices_obj.path, k);
+            let path = join(choices_obj.path, k);
             if !is_category_id(k) {
                 return Err(FieldError::new(path, Problem::Invalid("is not a valid category id")));
             }

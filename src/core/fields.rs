@@ -118,13 +118,13 @@ pub fn index(path: &str, i: usize) -> String {
 
 /// A JSON object being read, with the path it sits at.
 pub struct Obj<'a> {
-    pub path: String,
+    pub path: &'a str,
     entries: &'a [(String, Value)],
 }
 
 impl<'a> Obj<'a> {
     /// Wraps `v`, which must be an object.
-    pub fn new(v: &'a Value, path: String) -> Result<Self, FieldError> {
+    pub fn new(v: &'a Value, path: &'a str) -> Result<Self, FieldError> {
         match v {
             Value::Object(entries) => Ok(Obj { path, entries }),
             _ => Err(FieldError::new(path, Problem::WrongType("an object"))),
@@ -146,7 +146,7 @@ impl<'a> Obj<'a> {
 
     /// The path of `key` inside this object.
     pub fn at(&self, key: &str) -> String {
-        join(&self.path, key)
+        join(self.path, key)
     }
 
     /// The error `problem` for `key` of this object. Out of line so that each error path in the
@@ -212,12 +212,9 @@ impl<'a> Obj<'a> {
         })
     }
 
-    pub fn opt_obj(&self, key: &str) -> Result<Option<Obj<'a>>, FieldError> {
-        self.opt(key).map(|v| Obj::new(v, self.at(key))).transpose()
-    }
-
-    pub fn obj(&self, key: &str) -> Result<Obj<'a>, FieldError> {
-        self.required(key, self.opt_obj(key)?)
+    /// The value under `key`, of any kind; `Missing` when absent.
+    pub fn value(&self, key: &str) -> Result<&'a Value, FieldError> {
+        self.required(key, self.opt(key))
     }
 
     pub fn opt_arr(&self, key: &str) -> Result<Option<&'a [Value]>, FieldError> {
@@ -250,6 +247,26 @@ impl<'a> Obj<'a> {
     }
 }
 
+impl Obj<'static> {
+    /// The object under `key` if present. Its path is kept for the rest of the program (see
+    /// [`keep`]), like the values it reads.
+    pub fn opt_obj(&self, key: &str) -> Result<Option<Obj<'static>>, FieldError> {
+        self.opt(key).map(|v| Obj::new(v, keep(self.at(key)))).transpose()
+    }
+
+    pub fn obj(&self, key: &str) -> Result<Obj<'static>, FieldError> {
+        self.required(key, self.opt_obj(key)?)
+    }
+}
+
+/// Leaks `path`, for an object read out of a leaked (`'static`) document: an `Obj` that borrows
+/// its path has no drop code, and every error exit of the config readers would otherwise free
+/// the paths of all the objects open there (measured: −159 B brotli of wasm). A config is read
+/// once per page, so the leak is a few dozen short strings, once.
+pub fn keep(path: String) -> &'static str {
+    path.leak()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,8 +274,8 @@ mod tests {
 
     #[test]
     fn names_the_offending_field() {
-        let v = parse(r#"{"a": {"b": 1, "c": "x", "n": null}}"#).unwrap();
-        let root = Obj::new(&v, String::new()).unwrap();
+        let v: &'static Value = Box::leak(Box::new(parse(r#"{"a": {"b": 1, "c": "x", "n": null}}"#).unwrap()));
+        let root = Obj::new(v, "").unwrap();
         let a = root.obj("a").unwrap();
         assert_eq!(a.only(&["b"]).unwrap_err().to_string(), "`a.c`: is not a known field");
         assert_eq!(a.str("b").unwrap_err().to_string(), "`a.b`: must be a string");

@@ -400,13 +400,13 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
 
 fn parse_categories(o: &Obj<'static>) -> Result<Vec<Category>, FieldError> {
     let items = o.arr("categories")?;
-    let path = o.at("categories");
+    let path = keep(o.at("categories"));
     if items.is_empty() || items.len() > super::event::MAX_CATEGORIES {
         return Err(FieldError::new(path, Problem::Invalid("must list between 1 and 32 categories")));
     }
     let mut out: Vec<Category> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let c = Obj::new(item, keep(index(&path, i)))?;
+        let c = Obj::new(item, keep(index(path, i)))?;
         c.only(&["id", "required", "cookies"])?;
         let id = c.str("id")?;
         if !is_category_id(id) {
@@ -528,9 +528,9 @@ fn parse_consent_mode(o: Option<Obj<'static>>, ids: &[&str]) -> Result<ConsentMo
         }
     }
     if let Some(regions) = o.opt_arr("regions")? {
-        let path = o.at("regions");
+        let path = keep(o.at("regions"));
         for (i, r) in regions.iter().enumerate() {
-            let r = Obj::new(r, keep(index(&path, i)))?;
+            let r = Obj::new(r, keep(index(path, i)))?;
             r.only(&["region", "granted"])?;
             let codes = r.strs("region")?;
             if codes.is_empty() {

@@ -237,7 +237,6 @@ impl Config {
         let privacy_policy_url = url_field(&o, "privacyPolicyUrl")?;
         let reopen_button = o.opt_bool("reopenButton")?.unwrap_or(true);
         let categories = parse_categories(&o)?;
-        let ids: Vec<&str> = categories.iter().map(|c| c.id).collect();
 
         let texts_obj = o.obj("texts")?;
         if texts_obj.entries().is_empty() {
@@ -255,10 +254,10 @@ impl Config {
             if !super::event::is_language_tag(lang) {
                 return Err(FieldError::new(t.path, Problem::Invalid("is not a language tag")));
             }
-            texts.push((lang.as_str(), parse_texts(&t, &fallback, &ids)?));
+            texts.push((lang.as_str(), parse_texts(&t, &fallback, &categories)?));
         }
 
-        let consent_mode = parse_consent_mode(o.opt_obj("consentMode")?, &ids)?;
+        let consent_mode = parse_consent_mode(o.opt_obj("consentMode")?, &categories)?;
         let gpc_categories = match o.opt_obj("gpc")? {
             None => default_gpc(&categories),
             Some(g) => {
@@ -428,17 +427,28 @@ fn parse_categories(o: &Obj<'static>) -> Result<Vec<Category>, FieldError> {
     Ok(out)
 }
 
-fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, ids: &[&str]) -> Result<Texts, FieldError> {
+/// Whether `id` is a configured category. Read from the categories themselves: a collected list
+/// of their ids cost its allocation and a free on every later error exit.
+fn known(categories: &[Category], id: &str) -> bool {
+    for c in categories {
+        if c.id == id {
+            return true;
+        }
+    }
+    false
+}
+
+fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, categories: &[Category]) -> Result<Texts, FieldError> {
     t.only(&TEXT_KEYS)?;
     let cats = t.obj("categories")?;
-    if let Some((k, _)) = cats.entries().iter().find(|(k, _)| !ids.contains(&k.as_str())) {
+    if let Some((k, _)) = cats.entries().iter().find(|(k, _)| !known(categories, k)) {
         return Err(cats.fail(k, NOT_A_CATEGORY));
     }
-    let mut categories = Vec::with_capacity(ids.len());
-    for id in ids {
-        let c = cats.obj(id)?;
+    let mut texts = Vec::with_capacity(categories.len());
+    for k in categories {
+        let c = cats.obj(k.id)?;
         c.only(&["title", "description"])?;
-        categories.push(CategoryText { title: filled(&c, "title", c.str("title")?)?, description: c.str("description")? });
+        texts.push(CategoryText { title: filled(&c, "title", c.str("title")?)?, description: c.str("description")? });
     }
     // One loop over the keys, in `Texts` field order, instead of twelve inlined reads: the first
     // seven are required and must not be blank; the other five fall back to the default
@@ -471,7 +481,7 @@ fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, ids: &[&str]) -> Resul
         policy_link,
         gpc_notice,
         consent_id_label,
-        categories,
+        categories: texts,
     })
 }
 
@@ -483,22 +493,22 @@ fn filled(o: &Obj<'static>, key: &str, s: &'static str) -> Result<&'static str, 
     Ok(s)
 }
 
-fn default_signal_map(ids: &[&str]) -> Vec<(&'static str, Vec<&'static str>)> {
+fn default_signal_map(categories: &[Category]) -> Vec<(&'static str, Vec<&'static str>)> {
     let mut map = Vec::new();
-    if ids.contains(&"analytics") {
+    if known(categories, "analytics") {
         map.push(("analytics", vec!["analytics_storage"]));
     }
-    if ids.contains(&"marketing") {
+    if known(categories, "marketing") {
         map.push(("marketing", vec!["ad_storage", "ad_user_data", "ad_personalization"]));
     }
     map
 }
 
-fn parse_consent_mode(o: Option<Obj<'static>>, ids: &[&str]) -> Result<ConsentMode, FieldError> {
+fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Result<ConsentMode, FieldError> {
     let mut cm = ConsentMode {
         enabled: true,
         wait_for_update: 500,
-        map: default_signal_map(ids),
+        map: default_signal_map(categories),
         regions: Vec::new(),
         url_passthrough: false,
         ads_data_redaction: false,
@@ -517,7 +527,7 @@ fn parse_consent_mode(o: Option<Obj<'static>>, ids: &[&str]) -> Result<ConsentMo
     if let Some(map) = o.opt_obj("map")? {
         cm.map.clear();
         for (cat, _) in map.entries() {
-            if !ids.contains(&cat.as_str()) {
+            if !known(categories, cat) {
                 return Err(map.fail(cat, NOT_A_CATEGORY));
             }
             let signals = map.strs(cat)?;
@@ -544,7 +554,7 @@ fn parse_consent_mode(o: Option<Obj<'static>>, ids: &[&str]) -> Result<ConsentMo
                 ));
             }
             let granted = r.strs("granted")?;
-            if let Some(j) = granted.iter().position(|c| !ids.contains(c)) {
+            if let Some(j) = granted.iter().position(|c| !known(categories, c)) {
                 return Err(r.fail_item("granted", j, NOT_A_CATEGORY));
             }
             cm.regions.push(RegionDefault { regions: codes, granted });

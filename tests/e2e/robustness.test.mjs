@@ -185,6 +185,20 @@ h.test('transformed <body> and a widget at the largest z-index: the banner is st
   await hostileCheck(page, '/t/transformed.html');
 });
 
+h.test('the banner host is an open manual popover, in the top layer', async ({ page }) => {
+  await hostileCheck(page, '/t/hostile.html');
+  assert.equal(await page.evaluate(() => document.getElementById('pc-host').matches(':popover-open')), true, 'host is an open popover');
+});
+
+h.test('a browser without popovers: the host stays an ordinary element and the banner works', async ({ page }) => {
+  await hostileCheck(page, '/t/hostile.html');
+  assert.equal(await page.evaluate(() => document.getElementById('pc-host').hasAttribute('popover')), false);
+}, {
+  init: [() => {
+    delete HTMLElement.prototype.showPopover;
+  }],
+});
+
 h.test('bootstrap tag included three times: one #pc-host, gated scripts run once', async ({ page }) => {
   await page.goto(h.url + '/t/double.html');
   await waitReady(page);

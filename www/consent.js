@@ -102,7 +102,9 @@
     return r[0].default({ module_or_path: r[1] }).then(function () { return r; });
   });
   var dom = new Promise(function (r) {
-    if (d.readyState == 'loading') d.addEventListener('DOMContentLoaded', r); else r();
+    // A task after DOMContentLoaded, not inside it: page scripts' own DOMContentLoaded handlers
+    // (which may add `consent:ready` listeners) run first, as they would if the wasm were late.
+    if (d.readyState == 'loading') d.addEventListener('DOMContentLoaded', function () { setTimeout(r); }); else r();
   });
   Promise.all([loaded, dom]).then(function (a) {
     var m = a[0][0];

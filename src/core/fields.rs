@@ -262,7 +262,8 @@ impl Obj<'static> {
 /// Leaks `path`, for an object read out of a leaked (`'static`) document: an `Obj` that borrows
 /// its path has no drop code, and every error exit of the config readers would otherwise free
 /// the paths of all the objects open there (measured: −159 B brotli of wasm). A config is read
-/// once per page, so the leak is a few dozen short strings, once.
+/// once per page, so the leak is bounded by the config's size (one path per object read: per
+/// language, its texts and each category's text), once.
 pub fn keep(path: String) -> &'static str {
     path.leak()
 }

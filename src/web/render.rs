@@ -138,7 +138,10 @@ impl Ui {
         // In the top layer (a manual popover, never light-dismissed) the banner is above every
         // z-index on the page, and a transform or filter on <body> cannot make it the containing
         // block of the banner's fixed boxes. Browsers without popovers keep the z-index stacking.
-        if let Ok(show) = dom::prop(&host, "showPopover").dyn_into::<js_sys::Function>() {
+        // Not over a modal dialog the page already has open (an age gate): everything outside it
+        // is inert, so the banner would be drawn on top yet not respond. It stays under it instead.
+        let show = dom::prop(&host, "showPopover").dyn_into::<js_sys::Function>().ok();
+        if let Some(show) = show.filter(|_| dom::select_all(&doc, ":modal").is_empty()) {
             dom::set_attr(&host, "popover", "manual");
             // call2: one import shared with the other callers; showPopover ignores the arguments.
             let _ = show.call2(&host, &JsValue::UNDEFINED, &JsValue::UNDEFINED);

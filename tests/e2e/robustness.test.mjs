@@ -190,6 +190,28 @@ h.test('the banner host is an open manual popover, in the top layer', async ({ p
   assert.equal(await page.evaluate(() => document.getElementById('pc-host').matches(':popover-open')), true, 'host is an open popover');
 });
 
+h.test('a ::backdrop rule of the page does not dim the page through the banner host', async ({ page }) => {
+  await page.goto(h.url + '/t/backdrop.html');
+  await waitReady(page);
+  await waitBanner(page, 'layer', 'shown');
+  const display = () => page.evaluate(() => getComputedStyle(document.getElementById('pc-host'), '::backdrop').display);
+  assert.equal(await display(), 'none');
+  await layerButton(page, 'reject-all').click();
+  await waitBanner(page, 'layer', 'hidden');
+  assert.equal(await display(), 'none');
+});
+
+h.test('a modal dialog already open (an age gate): the banner stays under it, then works once it closes', async ({ page }) => {
+  await page.goto(h.url + '/t/agegate.html');
+  await waitReady(page);
+  assert.equal(await page.evaluate(() => document.getElementById('pc-host').hasAttribute('popover')), false, 'not lifted over the modal');
+  await page.evaluate(() => document.getElementById('gate').close());
+  await waitBanner(page, 'layer', 'shown');
+  await layerButton(page, 'reject-all').click();
+  await waitBanner(page, 'layer', 'hidden');
+  assert.deepEqual(await page.evaluate(() => window.consent.acceptedCategories()), ['essential']);
+});
+
 h.test('a browser without popovers: the host stays an ordinary element and the banner works', async ({ page }) => {
   await hostileCheck(page, '/t/hostile.html');
   assert.equal(await page.evaluate(() => document.getElementById('pc-host').hasAttribute('popover')), false);
@@ -232,5 +254,6 @@ h.test('the banner loads while the page is still parsing, and starts once the DO
   assert.ok(t.glue !== undefined && t.wasm !== undefined, 'glue and wasm were fetched');
   assert.ok(t.wasm < t.dcl && t.glue < t.dcl, `glue (${t.glue} ms) and wasm (${t.wasm} ms) requested before DOMContentLoaded (${t.dcl} ms)`);
   assert.ok(t.afterParsed, 'the page was fully parsed when the banner started');
+  assert.equal(await page.evaluate(() => window.__lateReady), 1, 'a consent:ready listener added in a DOMContentLoaded handler heard it');
   assert.equal(await page.evaluate(() => document.getElementById('pc-host')?.parentNode === document.body), true);
 });

@@ -207,10 +207,10 @@ impl Machine {
         if self.gpc && starting {
             let stored = self.grants.clone();
             if let Some(r) = self.apply_gpc(config, env) {
-                persist = Some(Persist::Write(r.clone()));
                 report = Some(self.report(&r, Action::Gpc, Surface::Signal, env));
                 // What earlier visits allowed and GPC turns off now may have left cookies.
                 gpc_withdrawn = gate::withdrawn(&stored, &self.grants);
+                persist = Some(Persist::Write(r));
             }
         }
         let mut fx = self.diff(&before);
@@ -235,35 +235,28 @@ impl Machine {
     }
 
     /// Global Privacy Control turns its categories off before any interaction, unless the visitor
-    /// opted in explicitly while sending the signal. Returns the record to store when it changed
-    /// something.
+    /// decided while sending the signal (an explicit opt-in then stands). Returns the record to
+    /// store when there is one to mark.
     fn apply_gpc(&mut self, config: &Config, env: Env) -> Option<Record> {
         if config.gpc_categories.is_empty() {
             return None;
         }
         let now = env.now_ms.div_euclid(1000);
         let mut r = match self.record.take() {
+            // `load` already worked out whether GPC turned something off in this decision.
             Some(r) if r.under_gpc => {
-                self.gpc_honoured = self.gpc_off_in(config, &r);
                 self.record = Some(r);
                 return None;
             }
             Some(r) => r,
             None => self.new_record(config, now, env),
         };
-        // One category at a time, in a plain loop: a collected Filter/Map list compiled larger.
-        let mut turned_off = false;
+        // Even when every category was already off, the record is marked (and reported): the
+        // decision now stands under the signal.
         for &c in &config.gpc_categories {
-            if r.choice(c) != Some(false) {
-                r.set(c, false);
-                turned_off = true;
-            }
+            r.set(c, false);
         }
         self.gpc_honoured = true;
-        if !turned_off && r.under_gpc {
-            self.record = Some(r);
-            return None;
-        }
         r.under_gpc = true;
         r.last_decision = now.max(r.last_decision);
         self.record = Some(r.clone());

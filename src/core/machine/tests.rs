@@ -257,6 +257,37 @@ fn gpc_overrides_an_allow_given_without_it() {
 }
 
 #[test]
+fn gpc_marks_a_decision_that_already_refused_its_categories() {
+    let refused = Record {
+        consent_id: "dd".repeat(16),
+        revision: 2,
+        first_decision: NOW_MS / 1000 - 10,
+        last_decision: NOW_MS / 1000 - 10,
+        choices: vec![("essential".into(), true), ("analytics".into(), true), ("marketing".into(), false)],
+        under_gpc: false,
+    };
+    let (m, fx) = started(Stored::Valid(refused.clone()), true);
+    // GPC turns nothing off, but the decision now stands under the signal: stored and reported.
+    assert_eq!((fx.changed.as_slice(), fx.withdrawn.as_slice()), (["analytics"].as_slice(), [].as_slice()));
+    let r = written(&fx);
+    assert!(r.under_gpc);
+    assert_eq!((r.choices.as_slice(), r.last_decision), (refused.choices.as_slice(), NOW_MS / 1000));
+    assert_eq!(fx.report.unwrap().action, Action::Gpc);
+    assert!(m.gpc_honoured);
+
+    // Already under the signal: nothing to write; the notice shows only while GPC refuses something.
+    let marked = Record { under_gpc: true, ..refused.clone() };
+    let (m, fx) = started(Stored::Valid(marked.clone()), true);
+    assert_eq!((fx.persist, fx.report), (None, None));
+    assert_eq!(m.record.as_ref(), Some(&marked));
+    assert!(m.gpc_honoured);
+    let opted_in = Record { under_gpc: true, choices: vec![("analytics".into(), true), ("marketing".into(), true)], ..refused };
+    let (m, fx) = started(Stored::Valid(opted_in), true);
+    assert_eq!((fx.persist, fx.report), (None, None));
+    assert!(!m.gpc_honoured);
+}
+
+#[test]
 fn another_tabs_change_applies_without_reload() {
     let c = cfg();
     let (mut m, _) = started(Stored::Missing, false);

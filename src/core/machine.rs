@@ -201,23 +201,14 @@ impl Machine {
         self.record = stored.current().cloned();
         self.gpc_honoured = self.record.as_ref().is_some_and(|r| r.under_gpc && self.gpc_off_in(config, r));
         self.grants = effective(config, self.record.as_ref());
-        let mut report = None;
-        let mut persist = None;
-        let mut gpc_withdrawn = Vec::new();
-        if self.gpc && starting {
-            let stored = self.grants.clone();
-            if let Some(r) = self.apply_gpc(config, env) {
-                report = Some(self.report(&r, Action::Gpc, Surface::Signal, env));
-                // What earlier visits allowed and GPC turns off now may have left cookies.
-                gpc_withdrawn = gate::withdrawn(&stored, &self.grants);
-                persist = Some(Persist::Write(r));
-            }
-        }
+        let gpc = if self.gpc && starting { self.apply_gpc(config, env) } else { None };
         let mut fx = self.diff(&before);
         fx.signal = !starting || self.record.is_some();
-        fx.withdrawn.append(&mut gpc_withdrawn);
-        fx.persist = persist;
-        fx.report = report;
+        if let Some((r, mut withdrawn)) = gpc {
+            fx.withdrawn.append(&mut withdrawn);
+            fx.report = Some(self.report(&r, Action::Gpc, Surface::Signal, env));
+            fx.persist = Some(Persist::Write(r));
+        }
         let view = if self.is_settled(config) {
             // Another tab's decision closes our banner, but leaves an open preferences dialog alone.
             if self.view == View::Preferences && !starting { View::Preferences } else { View::Hidden }
@@ -236,18 +227,16 @@ impl Machine {
 
     /// Global Privacy Control turns its categories off before any interaction, unless the visitor
     /// decided while sending the signal (an explicit opt-in then stands). Returns the record to
-    /// store when there is one to mark.
-    fn apply_gpc(&mut self, config: &Config, env: Env) -> Option<Record> {
-        if config.gpc_categories.is_empty() {
+    /// store when there is one to mark, and the categories it withdrew: what earlier visits
+    /// allowed and GPC turns off now may have left cookies.
+    fn apply_gpc(&mut self, config: &Config, env: Env) -> Option<(Record, Vec<&'static str>)> {
+        // A decision made under the signal stands; `load` already worked out whether GPC turned
+        // something off in it.
+        if config.gpc_categories.is_empty() || self.record.as_ref().is_some_and(|r| r.under_gpc) {
             return None;
         }
         let now = env.now_ms.div_euclid(1000);
         let mut r = match self.record.take() {
-            // `load` already worked out whether GPC turned something off in this decision.
-            Some(r) if r.under_gpc => {
-                self.record = Some(r);
-                return None;
-            }
             Some(r) => r,
             None => self.new_record(config, now, env),
         };
@@ -260,8 +249,9 @@ impl Machine {
         r.under_gpc = true;
         r.last_decision = now.max(r.last_decision);
         self.record = Some(r.clone());
-        self.grants = effective(config, self.record.as_ref());
-        Some(r)
+        let stored = std::mem::replace(&mut self.grants, effective(config, Some(&r)));
+        let withdrawn = gate::withdrawn(&stored, &self.grants);
+        Some((r, withdrawn))
     }
 
     /// `granted`: the optional categories to grant; `None` grants every one (no list of all the

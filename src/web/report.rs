@@ -138,7 +138,9 @@ impl Reporter {
                 self.warn_once("consent: the consent endpoint is unreachable; the choice applies and will be reported later.")
             }
         }
-        let jitter = i64::from(dom::random::<1>()[0]) * 4;
+        // One byte of the 32 the machine's ids take: the same source, and no second copy of
+        // `random` for a one-byte buffer.
+        let jitter = i64::from(dom::random::<32>()[0]) * 4;
         let mut o = self.load();
         o.settle(id, outcome, dom::now_ms(), jitter);
         self.save(&o);

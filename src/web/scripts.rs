@@ -11,8 +11,6 @@ use web_sys::{Element, MutationObserver};
 
 const PENDING: &str = "script[type=\"text/plain\"][data-consent]:not([data-consent-state]),iframe[data-consent]:not([data-consent-state])";
 const STATE: &str = "data-consent-state";
-/// Attributes that describe the gate and must not be copied onto the live script.
-const GATE_ATTRS: [&str; 5] = ["type", "data-consent", "data-src", "data-type", STATE];
 
 /// Activates gated elements; owns its observer and load callback.
 pub struct Gate {
@@ -20,9 +18,9 @@ pub struct Gate {
     queue: RefCell<Vec<Element>>,
     /// An external script is loading; the queue waits for it.
     waiting: Cell<bool>,
-    /// The categories granted now: a queued element whose category was withdrawn while it waited
-    /// is not run.
-    granted: RefCell<Vec<&'static str>>,
+    /// The choices now: a queued element whose category was withdrawn while it waited is not
+    /// run. Kept as given, so the check is the same `may_run` as the one that queued it.
+    grants: RefCell<Vec<(&'static str, bool)>>,
     loaded: Closure<dyn FnMut()>,
     observer: Option<(MutationObserver, Closure<dyn FnMut()>)>,
 }
@@ -42,7 +40,7 @@ impl Gate {
         Gate {
             queue: RefCell::new(Vec::new()),
             waiting: Cell::new(false),
-            granted: RefCell::new(Vec::new()),
+            grants: RefCell::new(Vec::new()),
             loaded: Closure::new(on_load),
             observer,
         }
@@ -50,7 +48,7 @@ impl Gate {
 
     /// Queues every not-yet-handled gated element whose category is granted, then runs the queue.
     pub fn apply(&self, grants: &[(&'static str, bool)]) {
-        *self.granted.borrow_mut() = super::granted(grants);
+        *self.grants.borrow_mut() = grants.to_vec();
         let Some(doc) = dom::document() else { return };
         for el in dom::select_all(&doc, PENDING) {
             let category = dom::attr(&el, "data-consent").unwrap_or_default();
@@ -79,7 +77,7 @@ impl Gate {
             };
             let Some(el) = next else { return };
             let category = dom::attr(&el, "data-consent").unwrap_or_default();
-            if !self.granted.borrow().contains(&category.trim_ascii()) {
+            if !gate::may_run(category.trim_ascii(), &self.grants.borrow()) {
                 // Withdrawn while it waited: back to pending, for a later grant.
                 // toggleAttribute(.., false) removes it: one DOM import fewer than removeAttribute.
                 dom::flag(&el, STATE, false);
@@ -111,7 +109,9 @@ impl Gate {
         let names = old.get_attribute_names();
         for i in 0..names.length() {
             let Some(name) = names.get(i).as_string() else { continue };
-            if !GATE_ATTRS.contains(&name.as_str()) && name != "nonce" {
+            // The gate's own attributes are not copied onto the live script (nor the nonce: below).
+            // A match rather than a list's `contains`: it compiles to less code.
+            if !matches!(name.as_str(), "type" | "data-consent" | "data-src" | "data-type" | STATE | "nonce") {
                 dom::set_attr(&new, &name, &dom::attr(old, &name).unwrap_or_default());
             }
         }

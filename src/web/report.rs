@@ -5,7 +5,7 @@
 use super::dom::{self, Listener};
 use super::storage;
 use crate::core::outbox::{self, Outbox, Outcome};
-use std::cell::{Cell, RefCell, RefMut};
+use std::cell::{Cell, RefCell};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -14,7 +14,6 @@ const KEY: &str = "pc_outbox";
 /// Sends events to the configured endpoint; owns its callbacks and listeners.
 pub struct Reporter {
     endpoint: &'static str,
-    /// The outbox last loaded or saved: the one every step works on in place.
     memory: RefCell<Outbox>,
     /// localStorage refused the last save: memory is the outbox. Only then is it read, so what
     /// another tab delivered (and removed) is not sent again from here.
@@ -64,18 +63,15 @@ impl Reporter {
         }
     }
 
-    /// The outbox to work on: the stored one, read into `memory`, or `memory` itself when it is
-    /// the outbox. Worked on in place, so no copy of the events is made for `memory`.
-    fn load(&self) -> RefMut<'_, Outbox> {
-        let mut m = self.memory.borrow_mut();
-        if let Some(s) = storage::local().filter(|_| !self.memory_only.get()) {
-            *m = s.get_item(KEY).ok().flatten().map_or_else(Outbox::default, |text| Outbox::decode(&text));
+    fn load(&self) -> Outbox {
+        match storage::local().filter(|_| !self.memory_only.get()) {
+            Some(s) => s.get_item(KEY).ok().flatten().map_or_else(Outbox::default, |text| Outbox::decode(&text)),
+            None => self.memory.borrow().clone(),
         }
-        m
     }
 
-    /// Stores `o` (the outbox `load` returned); memory keeps it either way.
     fn save(&self, o: &Outbox) {
+        *self.memory.borrow_mut() = o.clone();
         let saved = storage::local()
             .is_some_and(|s| if o.entries.is_empty() { s.remove_item(KEY) } else { s.set_item(KEY, &o.encode()) }.is_ok());
         self.memory_only.set(!saved);
@@ -94,8 +90,6 @@ impl Reporter {
             dom::warn("consent: report outbox full; the oldest unsent events were dropped.");
         }
         self.save(&o);
-        // Released before the send reads it again.
-        drop(o);
         self.flush();
     }
 

@@ -97,3 +97,25 @@ h.test('localStorage refuses the outbox (quota): the event is kept in memory and
   await waitPosts(2);
   assert.equal(script.posts[1].event_id, script.posts[0].event_id, 'the same event, retried');
 }, answered);
+
+h.test('a page fetch wrapper that calls the consent API while an event is sent: both decisions apply and are reported', async ({ page }) => {
+  await visit(page, 204);
+  await layerButton(page, 'accept-all').click();
+  await waitPosts(2);
+  // The wrapper's decision goes out from inside the first send, so it may arrive first.
+  assert.deepEqual(script.posts.map((p) => p.action).sort(), ['accept_all', 'withdraw']);
+  assert.deepEqual(await page.evaluate(() => window.consent.acceptedCategories()), ['essential']);
+  assert.equal(await page.evaluate(() => window.__wrapped), 1, 'the wrapper ran its call once');
+}, {
+  init: [() => {
+    // Instrumentation that wraps fetch (RUM, error trackers) and consults the banner inside.
+    const real = window.fetch;
+    window.fetch = function (url, init) {
+      if (String(url).includes('/v1/events') && !window.__wrapped) {
+        window.__wrapped = 1;
+        window.consent.rejectAll();
+      }
+      return real.call(this, url, init);
+    };
+  }],
+});

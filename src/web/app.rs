@@ -141,8 +141,10 @@ pub fn start(config_text: &str, build_hash: &str, gcm_defaulted: bool) -> bool {
                     app.step(Input::External(app.judge(value)));
                 }
                 Some(_) => {}
-                // `localStorage.clear()`: nothing to go by but storage itself.
-                None => app.step(Input::External(app.stored())),
+                // `localStorage.clear()`: nothing to go by but storage itself. Only a change is
+                // applied: a page that fires keyless storage events from its own setItem wrapper
+                // would otherwise re-enter this listener from the banner's own writes.
+                None => app.reread(),
             });
         }));
         // Restored from the back-forward cache: storage may have changed meanwhile.
@@ -227,20 +229,25 @@ impl App {
     /// Feeds an input and carries out its effects. The machine is borrowed only while it steps.
     pub fn step(&self, input: Input) {
         let starting = matches!(input, Input::Start { .. });
-        let fx = self.machine.borrow_mut().step(&self.config, input, env());
+        // The clock and random bytes first: `Date.now` and `crypto` are page-replaceable.
+        let env = env();
+        let fx = self.machine.borrow_mut().step(&self.config, input, env);
         self.run(fx, starting);
     }
 
     fn run(&self, fx: Effects, starting: bool) {
         match &fx.persist {
+            // Remembered as seen before it is written: a page that wraps setItem and fires a
+            // same-tab storage event must not make the banner re-apply its own write, re-entering
+            // the storage listener.
             Some(Persist::Write(r)) => {
                 let value = codec::encode(r);
+                *self.seen.borrow_mut() = Some(value.clone());
                 self.store.write(&value, self.config.lifetime_secs());
-                *self.seen.borrow_mut() = Some(value);
             }
             Some(Persist::Clear) => {
-                self.store.clear();
                 *self.seen.borrow_mut() = None;
+                self.store.clear();
             }
             None => {}
         }
@@ -315,11 +322,15 @@ impl App {
     /// Caches this page's update for the bootstrap of the next one (see `gcm::hint`); cleared
     /// whenever there is no settled decision, so nothing stale is ever replayed.
     fn consent_mode_hint(&self, grants: &[(&str, bool)]) {
+        let hint = {
+            let m = self.machine.borrow();
+            let seen = self.seen.borrow();
+            let record = m.record.as_ref().filter(|_| m.is_settled(&self.config));
+            gcm::hint(&self.config, record, seen.as_deref().unwrap_or(""), grants)
+        };
+        // No borrow across setItem/removeItem: the page may have wrapped them.
         let Some(ls) = storage::local() else { return };
-        let m = self.machine.borrow();
-        let seen = self.seen.borrow();
-        let record = m.record.as_ref().filter(|_| m.is_settled(&self.config));
-        let _ = match gcm::hint(&self.config, record, seen.as_deref().unwrap_or(""), grants) {
+        let _ = match hint {
             Some(h) => ls.set_item(HINT_KEY, &h),
             None => ls.remove_item(HINT_KEY),
         };
@@ -328,13 +339,16 @@ impl App {
     /// `{categories, consentId, decided}` for `consent:ready`, or `{categories, changed,
     /// consentId}` for `consent:change`.
     fn detail(&self, changed: Option<&[&str]>) -> JsValue {
-        let m = self.machine.borrow();
+        let (granted, consent_id, settled) = {
+            let m = self.machine.borrow();
+            (super::granted(m.grants()), m.consent_id().map_or(JsValue::NULL, JsValue::from_str), m.is_settled(&self.config))
+        };
         let d = js_sys::Object::new();
-        dom::set_prop(&d, "categories", &dom::str_array(&super::granted(m.grants())));
-        dom::set_prop(&d, "consentId", &m.consent_id().map_or(JsValue::NULL, JsValue::from_str));
+        dom::set_prop(&d, "categories", &dom::str_array(&granted));
+        dom::set_prop(&d, "consentId", &consent_id);
         match changed {
             Some(c) => dom::set_prop(&d, "changed", &dom::str_array(c)),
-            None => dom::set_prop(&d, "decided", &JsValue::from_bool(m.is_settled(&self.config))),
+            None => dom::set_prop(&d, "decided", &JsValue::from_bool(settled)),
         };
         d.into()
     }

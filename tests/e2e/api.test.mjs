@@ -191,3 +191,46 @@ h.test('config fetched through data-config: the default the bootstrap had to sen
   await layerButton(page, 'accept-all').click();
   await page.waitForFunction(() => (window.dataLayer || []).some((e) => e[0] === 'consent' && e[1] === 'update' && e[2].analytics_storage === 'granted'));
 });
+
+h.test('a page localStorage wrapper that fires same-tab storage events and calls the API: no trap, its call applies', async ({ page, errors }) => {
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  await layerButton(page, 'accept-all').click();
+  // The wrapper's rejectAll() ran while the banner wrote its Consent Mode hint.
+  await page.waitForFunction(() => window.__calledBack === 1);
+  await settle(page, 300);
+  assert.deepEqual(await page.evaluate(() => window.consent.acceptedCategories()), ['essential'], 'the nested rejectAll applied');
+  assert.deepEqual(errors.page, [], 'no trap');
+}, {
+  init: [() => {
+    // The "same-tab storage event" trick, plus a wrapper that consults the banner.
+    const set = Storage.prototype.setItem;
+    Storage.prototype.setItem = function (k, v) {
+      set.call(this, k, v);
+      window.dispatchEvent(new Event('storage'));
+      if (k === 'pc_gcm' && !window.__calledBack && window.consent.accepted('marketing')) {
+        window.__calledBack = 1;
+        window.consent.rejectAll();
+      }
+    };
+  }],
+});
+
+h.test('a page Date.now that reads the API: the banner keeps working after a decision', async ({ page }) => {
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  await page.evaluate(() => { window.__trackConsent = 1; });
+  await layerButton(page, 'accept-all').click();
+  await waitBanner(page, 'layer', 'hidden');
+  assert.equal(await page.evaluate(() => window.consent.accepted('analytics')), true);
+  await page.evaluate(() => window.consent.rejectAll());
+  assert.deepEqual(await page.evaluate(() => window.consent.acceptedCategories()), ['essential']);
+}, {
+  init: [() => {
+    const now = Date.now;
+    Date.now = function () {
+      if (window.__trackConsent) window.consent.accepted('analytics');
+      return now.call(Date);
+    };
+  }],
+});

@@ -16,6 +16,25 @@ pub fn may_run(category: &str, grants: &[(&str, bool)]) -> bool {
     grants.iter().any(|(c, g)| *c == category && *g)
 }
 
+/// The granted categories of `grants`, in order: what the API, the events and the gate report.
+///
+/// ```
+/// use consent_banner::core::gate::granted;
+/// assert_eq!(granted(&[("essential", true), ("analytics", false), ("marketing", true)]), ["essential", "marketing"]);
+/// ```
+// Out of line: one body for its callers rather than the loop inlined into each.
+#[inline(never)]
+pub fn granted<'a>(grants: &[(&'a str, bool)]) -> Vec<&'a str> {
+    // A plain loop: less code than the Filter/Map/collect chain.
+    let mut out = Vec::new();
+    for &(c, g) in grants {
+        if g {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Categories whose effective choice differs between `before` and `after`.
 pub fn changed<'a>(before: &[(&str, bool)], after: &[(&'a str, bool)]) -> Vec<&'a str> {
     // Plain loops: the Filter/Map adapter chains they replace compiled to twice the wasm.

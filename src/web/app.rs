@@ -219,7 +219,7 @@ impl App {
 
     /// The granted categories now, essential included.
     pub fn granted(&self) -> Vec<&'static str> {
-        super::granted(self.machine.borrow().grants())
+        gate::granted(self.machine.borrow().grants())
     }
 
     pub fn consent_id(&self) -> Option<String> {
@@ -274,8 +274,8 @@ impl App {
             ui.show(&Scene { view, grants: &grants, consent_id: consent_id.as_deref(), gpc_honoured, settled });
         }
         if let (Some(rep), Some(reporter)) = (fx.report, &self.reporter) {
-            // Through the store's `location` reader: one import fewer than `Window::location`.
-            let page = (|| Some(page_for(&storage::location("origin")?, &storage::location("pathname")?)))().unwrap_or_default();
+            // Through `dom::location`: one import fewer than `Window::location`.
+            let page = (|| Some(page_for(&dom::location("origin")?, &dom::location("pathname")?)))().unwrap_or_default();
             let event = ConsentEvent {
                 event_id: rep.event_id,
                 consent_id: rep.consent_id,
@@ -341,7 +341,7 @@ impl App {
     fn detail(&self, changed: Option<&[&str]>) -> JsValue {
         let (granted, consent_id, settled) = {
             let m = self.machine.borrow();
-            (super::granted(m.grants()), m.consent_id().map_or(JsValue::NULL, JsValue::from_str), m.is_settled(&self.config))
+            (gate::granted(m.grants()), m.consent_id().map_or(JsValue::NULL, JsValue::from_str), m.is_settled(&self.config))
         };
         let d = js_sys::Object::new();
         dom::set_prop(&d, "categories", &dom::str_array(&granted));

@@ -158,6 +158,11 @@ pub fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
     Some(prop(obj, key)).filter(|v| !v.is_null_or_undefined())
 }
 
+/// `location.<key>` of this page (`origin`, `pathname`, `hostname`, `protocol`).
+pub fn location(key: &str) -> Option<String> {
+    prop(&prop(window()?.as_ref(), "location"), key).as_string()
+}
+
 /// The element in `activeElement` of a document or shadow root.
 pub fn active(root: &JsValue) -> Option<Element> {
     prop(root, "activeElement").dyn_into().ok()

@@ -34,14 +34,10 @@ fn set_cookie(line: &str) -> bool {
     dom::document().is_some_and(|d| dom::set_prop(&d, "cookie", &JsValue::from_str(line)))
 }
 
-/// `location.<key>` of this page.
-pub fn location(key: &str) -> Option<String> {
-    dom::prop(&dom::prop(dom::window()?.as_ref(), "location"), key).as_string()
-}
 
 impl Store {
     pub fn new(settings: CookieSettings) -> Store {
-        let secure = location("protocol").is_some_and(|p| p == "https:");
+        let secure = dom::location("protocol").is_some_and(|p| p == "https:");
         Store { settings, secure, memory: RefCell::new(None), memory_only: Cell::new(false), warned: Cell::new(false) }
     }
 
@@ -109,7 +105,7 @@ impl Store {
     /// Deletes the cookies `names` under every domain they may have been set on.
     // A list, so the domains are worked out once for all the cookies a withdrawal clears.
     pub fn delete_cookies(&self, names: &[&str]) {
-        let host = location("hostname").unwrap_or_default();
+        let host = dom::location("hostname").unwrap_or_default();
         let domains = gate::deletion_domains(&host);
         let mut line = String::new();
         for name in names {

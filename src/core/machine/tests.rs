@@ -21,7 +21,7 @@ fn started(stored: Stored, gpc: bool) -> (Machine, Effects) {
 }
 
 fn granted(fx: &Effects) -> Vec<&str> {
-    fx.grants.as_ref().unwrap().iter().filter(|(_, g)| *g).map(|(c, _)| *c).collect()
+    gate::granted(fx.grants.as_ref().unwrap())
 }
 
 fn written(fx: &Effects) -> &Record {

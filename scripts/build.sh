@@ -2,7 +2,7 @@
 # scripts/build.sh — builds pkg/ (the files a site serves, see docs/contract.md): wasm → wasm-bindgen → wasm-opt → bootstrap copy.
 #
 # Needs what scripts/setup.sh installs. Env overrides:
-#   WASM_OPT_FLAGS  extra flags for wasm-opt (default: none beyond -Oz -Oz and the feature set below)
+#   WASM_OPT_FLAGS  extra flags for wasm-opt (default: none beyond the passes and the feature set below)
 #   WASM_TOOLCHAIN  `nightly` (default) or `stable`; see "Toolchain" below
 set -euo pipefail
 
@@ -20,6 +20,8 @@ TERSER=tools/terser/node_modules/.bin/terser
 # The features rustc (≥1.82) enables by default on wasm32-unknown-unknown. wasm-opt reads them from
 # the module's target_features section when present (profile strip="debuginfo" keeps it); passing
 # them explicitly as well gives byte-identical output and keeps working if that section is stripped.
+# The nightly build turns reference-types off in rustc (see "Toolchain"); allowing it here changes
+# nothing for that module and keeps the stable fallback, which has it, valid.
 WASM_FEATURES=(
   --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue

@@ -445,4 +445,21 @@ mod tests {
             assert!(!is_language_tag(bad), "{bad}");
         }
     }
+
+    #[test]
+    fn parse_never_panics_and_round_trips_what_it_accepts() {
+        let body = sample().to_json();
+        let (mut ok, mut err) = (0, 0);
+        // Bytes, not text: a beacon body can be anything, invalid UTF-8 included.
+        for m in crate::core::mutate::mutants(body.as_bytes(), 30_000, 5) {
+            match ConsentEvent::parse(&m) {
+                Ok(e) => {
+                    assert_eq!(ConsentEvent::parse(e.to_json().as_bytes()).as_ref(), Ok(&e));
+                    ok += 1;
+                }
+                Err(_) => err += 1,
+            }
+        }
+        assert!(ok > 100 && err > 10_000, "ok {ok}, err {err}");
+    }
 }

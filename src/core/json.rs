@@ -454,4 +454,34 @@ mod tests {
         write_int(&mut n, i64::MIN);
         assert_eq!(n, "-9223372036854775808");
     }
+
+    #[test]
+    fn never_panics_on_mutated_documents() {
+        use crate::core::mutate::{text_mutants, EXAMPLE_CONFIGS};
+        let (mut ok, mut err) = (0, 0);
+        for (i, seed) in EXAMPLE_CONFIGS.iter().enumerate() {
+            for m in text_mutants(seed, 20_000, i as u64 + 1) {
+                match parse(&m) {
+                    // What it accepts, it writes back as JSON it accepts again, unchanged.
+                    Ok(v) => {
+                        let mut out = String::new();
+                        write_value(&mut out, &v);
+                        assert_eq!(parse(&out).as_ref(), Ok(&v), "{m}");
+                        ok += 1;
+                    }
+                    Err(e) => {
+                        let mut msg = String::new();
+                        e.write_to(&mut msg);
+                        assert!(!msg.is_empty());
+                        err += 1;
+                    }
+                }
+            }
+        }
+        // Both branches must be exercised, or the mutations are not reaching the reader.
+        assert!(ok > 1_000 && err > 10_000, "ok {ok}, err {err}");
+        for hostile in ["[".repeat(100_000), "{\"a\":".repeat(50_000), "\"\\u".repeat(10_000), "-".repeat(1000)] {
+            assert!(parse(&hostile).is_err());
+        }
+    }
 }

@@ -10,6 +10,8 @@ pub mod i18n;
 pub mod ids;
 pub mod json;
 pub mod machine;
+#[cfg(test)]
+pub(crate) mod mutate;
 pub mod outbox;
 pub mod policy;
 pub mod record;

@@ -219,4 +219,25 @@ mod tests {
         assert_eq!(o.entries.len(), 1);
         assert_eq!(o.entries[0].attempts, 1);
     }
+
+    #[test]
+    fn decode_never_panics_and_keeps_what_it_reads() {
+        let mut o = Outbox::default();
+        o.push("e1".into(), r#"{"a":"\"b\"","n":[1,2]}"#.into(), 5);
+        o.push("e2".into(), "{}".into(), 9);
+        o.settle("e2", Outcome::Failed { retry_after_ms: Some(3000) }, 10, 0);
+        let stored = o.encode();
+        let mut kept = 0;
+        for m in crate::core::mutate::text_mutants(&stored, 20_000, 3) {
+            let d = Outbox::decode(&m);
+            assert!(d.entries.len() <= CAP);
+            // Whatever survives is stored and read back the same.
+            assert_eq!(Outbox::decode(&d.encode()), d, "{m}");
+            kept += d.entries.len();
+        }
+        assert!(kept > 1_000, "only {kept} entries survived the mutations");
+        for m in crate::core::mutate::text_mutants(" 120 ", 2_000, 4) {
+            assert!(retry_after_ms(&m).map_or(true, |ms| (0..10_000_000_000).contains(&ms)), "{m}");
+        }
+    }
 }

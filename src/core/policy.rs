@@ -147,4 +147,27 @@ mod tests {
         let r = codec::decode(&rec(2, NOW, &[("essential", false), ("analytics", false), ("marketing", true)])).unwrap();
         assert_eq!(effective(&c, Some(&r))[0], ("essential", true));
     }
+
+    #[test]
+    fn never_trusts_a_mutated_record_it_should_not() {
+        let c = cfg();
+        let good = rec(2, NOW - DAY, &ALL);
+        let (mut current, mut other) = (0, 0);
+        for m in crate::core::mutate::text_mutants(&good, 20_000, 6) {
+            match evaluate(Some(&m), &c, NOW) {
+                Stored::Valid(r) | Stored::Incomplete(r) => {
+                    // Whatever a mutation leaves standing still meets every rule.
+                    assert_eq!(r.revision, c.revision, "{m}");
+                    assert!(r.last_decision <= NOW + FUTURE_TOLERANCE_SECS, "{m}");
+                    assert!(NOW - r.last_decision <= c.lifetime_secs(), "{m}");
+                    assert!(r.first_decision <= r.last_decision, "{m}");
+                    // Required categories stay granted, whatever the record says.
+                    assert_eq!(effective(&c, Some(&r))[0], ("essential", true), "{m}");
+                    current += 1;
+                }
+                _ => other += 1,
+            }
+        }
+        assert!(current > 100 && other > 10_000, "current {current}, other {other}");
+    }
 }

@@ -215,3 +215,27 @@ fn error_texts() {
     assert_eq!(text(&edit(&["reopenButton"], Some("1"))), "consent config: `reopenButton`: must be true or false");
     assert_eq!(text(&edit(&["x"], Some("1"))), "consent config: `x`: is not a known field");
 }
+
+#[test]
+fn never_panics_on_mutated_configs() {
+    use crate::core::mutate::{text_mutants, EXAMPLE_CONFIGS};
+    let (mut ok, mut err) = (0, 0);
+    // Fewer than the JSON reader gets: a parsed config is leaked by design (one per page).
+    for (i, seed) in EXAMPLE_CONFIGS.iter().enumerate() {
+        for m in text_mutants(seed, 1_500, i as u64 + 11) {
+            match Config::parse(&m) {
+                Ok(c) => {
+                    // Whatever passes still has the invariants the rest of the banner relies on.
+                    assert!(c.categories.iter().any(|k| k.id == "essential" && k.required), "{m}");
+                    assert!(!c.texts.is_empty(), "{m}");
+                    ok += 1;
+                }
+                Err(e) => {
+                    assert!(e.message().starts_with("consent config"), "{m}");
+                    err += 1;
+                }
+            }
+        }
+    }
+    assert!(ok > 100 && err > 2_000, "ok {ok}, err {err}");
+}

@@ -741,6 +741,14 @@ async fn health_and_unknown_routes() {
         (r.status, r.body["error"].as_str()),
         (StatusCode::METHOD_NOT_ALLOWED, Some("method not allowed"))
     );
+    let r = h
+        .call(Request::get("/v1/events").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method not allowed"))
+    );
+    assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     let r = h.call(admin("GET", "/v1/consents/%FF", None)).await;
     assert_eq!(
         r.status,

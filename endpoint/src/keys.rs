@@ -53,6 +53,9 @@ struct Merge {
     done: usize,
     /// Inserted in the open transaction.
     open: usize,
+    /// The open transaction also moves `indexed_seq`: the merge has no step left, it waits for
+    /// the commit.
+    final_staged: bool,
 }
 
 /// The writer's view of the key tables and of the rows not merged into them yet.
@@ -166,12 +169,20 @@ impl Keys {
         }
         if let Some(m) = &mut self.merge {
             m.open = m.done;
+            m.final_staged = false;
         }
     }
 
     /// Whether a merge is under way.
     pub fn merging(&self) -> bool {
         self.merge.is_some()
+    }
+
+    /// Whether the merge under way has a step left to run. Once its last step is in the open
+    /// transaction it has none until that commits, and calling [`Keys::merge_step`] again
+    /// would only busy-loop the writer.
+    pub fn has_step(&self) -> bool {
+        self.merge.as_ref().is_some_and(|m| !m.final_staged)
     }
 
     /// Whether a merge should start; `idle` when nothing is queued for the writer.
@@ -204,6 +215,7 @@ impl Keys {
             keys: events,
             done: 0,
             open: 0,
+            final_staged: false,
         });
     }
 
@@ -218,7 +230,7 @@ impl Keys {
     /// Inserts the next [`MERGE_STEP`] keys of the merge under way in the open transaction
     /// (after the last ones, also moves `indexed_seq`). Nothing happens without a merge.
     pub fn merge_step(&mut self, conn: &Connection) -> Result<(), StoreError> {
-        let Some(m) = &mut self.merge else {
+        let Some(m) = self.merge.as_mut().filter(|m| !m.final_staged) else {
             return Ok(());
         };
         let end = (m.open + MERGE_STEP).min(m.keys.len());
@@ -243,6 +255,7 @@ impl Keys {
         if end == m.keys.len() {
             conn.prepare_cached("UPDATE key_state SET indexed_seq = ?1 WHERE id = 1")?
                 .execute([m.upto])?;
+            m.final_staged = true;
         }
         m.open = end;
         Ok(())

@@ -776,6 +776,30 @@ mod tests {
     }
 
     #[test]
+    fn a_merge_waiting_for_its_commit_has_no_step_left() {
+        let (_d, mut conn) = db();
+        let mut keys = Keys::load(&conn).unwrap();
+        fill(&mut conn, &mut keys, 1, 3);
+        keys.start_merge(3);
+        conn.execute_batch("BEGIN").unwrap();
+        keys.merge_step(&conn).unwrap();
+        assert!(keys.merging() && !keys.has_step());
+        // Another call runs nothing (the writer used to spin on it until the commit).
+        let before = conn.total_changes();
+        keys.merge_step(&conn).unwrap();
+        assert_eq!(conn.total_changes(), before);
+        // Rolled back, the whole merge is to do again.
+        conn.execute_batch("ROLLBACK").unwrap();
+        keys.rolled_back();
+        assert!(keys.has_step());
+        conn.execute_batch("BEGIN").unwrap();
+        keys.merge_step(&conn).unwrap();
+        conn.execute_batch("COMMIT").unwrap();
+        keys.committed();
+        assert!(!keys.merging() && keys.indexed_seq() == 3);
+    }
+
+    #[test]
     fn range_reads() {
         let (_d, mut conn) = db();
         let mut keys = Keys::load(&conn).unwrap();

@@ -262,7 +262,7 @@ fn run(
                 // of its own while a batch could commit would only delay that batch), else
                 // sleep until work arrives (or, with a batch open, until the syncer's wake-up).
                 let spare = st.open.is_some() || st.syncer.idle();
-                if spare && st.keys.merging() && !st.syncer.failed() {
+                if spare && st.keys.has_step() && !st.syncer.failed() {
                     st.merge_step();
                     continue;
                 }
@@ -423,7 +423,7 @@ impl State {
         }
         let batch = self.open.as_ref().map_or(0, |b| b.done.len());
         for _ in 0..=(2 * batch / MERGE_STEP) {
-            if !self.keys.merging() || self.syncer.failed() || self.open.is_none() {
+            if !self.keys.has_step() || self.syncer.failed() || self.open.is_none() {
                 break;
             }
             self.merge_step();

@@ -2,6 +2,7 @@
 //! change) becomes a set of effects for the web edge to carry out. No effect is decided anywhere
 //! else.
 
+use super::codec;
 use super::config::Config;
 use super::event::{Action, Surface};
 use super::gate;
@@ -47,7 +48,9 @@ pub struct Env {
 /// Write or delete the stored record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Persist {
-    Write(Record),
+    /// The record, encoded ([`codec::encode`]): the machine keeps the record itself, and handing
+    /// over its text rather than a copy keeps `Record::clone` out of the wasm.
+    Write(String),
     Clear,
 }
 
@@ -194,20 +197,21 @@ impl Machine {
 
     fn load(&mut self, config: &Config, stored: Stored, env: Env, starting: bool) -> Effects {
         let before = self.grants.clone();
-        self.prior_id = match &stored {
-            Stored::Expired(r) | Stored::RevisionChanged(r) => Some(r.consent_id.clone()),
-            _ => None,
+        // Moved out of `stored`, not copied.
+        (self.record, self.prior_id) = match stored {
+            Stored::Valid(r) | Stored::Incomplete(r) => (Some(r), None),
+            Stored::Expired(r) | Stored::RevisionChanged(r) => (None, Some(r.consent_id)),
+            _ => (None, None),
         };
-        self.record = stored.current().cloned();
         self.gpc_honoured = self.record.as_ref().is_some_and(|r| r.under_gpc && self.gpc_off_in(config, r));
         self.grants = effective(config, self.record.as_ref());
         let gpc = if self.gpc && starting { self.apply_gpc(config, env) } else { None };
         let mut fx = self.diff(&before);
         fx.signal = !starting || self.record.is_some();
-        if let Some((r, mut withdrawn)) = gpc {
+        if let Some((value, report, mut withdrawn)) = gpc {
             fx.withdrawn.append(&mut withdrawn);
-            fx.report = Some(self.report(&r, Action::Gpc, Surface::Signal, env));
-            fx.persist = Some(Persist::Write(r));
+            fx.report = Some(report);
+            fx.persist = Some(Persist::Write(value));
         }
         let view = if self.is_settled(config) {
             // Another tab's decision closes our banner, but leaves an open preferences dialog alone.
@@ -227,9 +231,9 @@ impl Machine {
 
     /// Global Privacy Control turns its categories off before any interaction, unless the visitor
     /// decided while sending the signal (an explicit opt-in then stands). Returns the record to
-    /// store when there is one to mark, and the categories it withdrew: what earlier visits
-    /// allowed and GPC turns off now may have left cookies.
-    fn apply_gpc(&mut self, config: &Config, env: Env) -> Option<(Record, Vec<&'static str>)> {
+    /// store (encoded) when there is one to mark, its report, and the categories it withdrew:
+    /// what earlier visits allowed and GPC turns off now may have left cookies.
+    fn apply_gpc(&mut self, config: &Config, env: Env) -> Option<(String, Report, Vec<&'static str>)> {
         // A decision made under the signal stands; `load` already worked out whether GPC turned
         // something off in it.
         if config.gpc_categories.is_empty() || self.record.as_ref().is_some_and(|r| r.under_gpc) {
@@ -248,10 +252,12 @@ impl Machine {
         self.gpc_honoured = true;
         r.under_gpc = true;
         r.last_decision = now.max(r.last_decision);
-        self.record = Some(r.clone());
         let stored = std::mem::replace(&mut self.grants, effective(config, Some(&r)));
         let withdrawn = gate::withdrawn(&stored, &self.grants);
-        Some((r, withdrawn))
+        let report = self.report(&r, Action::Gpc, Surface::Signal, env);
+        let value = codec::encode(&r);
+        self.record = Some(r);
+        Some((value, report, withdrawn))
     }
 
     /// `granted`: the optional categories to grant; `None` grants every one (no list of all the
@@ -270,12 +276,12 @@ impl Machine {
         record.last_decision = now.max(record.first_decision);
         record.under_gpc = self.gpc;
         self.gpc_honoured = self.gpc && self.gpc_off_in(config, &record);
-        self.record = Some(record.clone());
         let before = std::mem::replace(&mut self.grants, effective(config, Some(&record)));
         let mut fx = self.diff(&before);
         let action = if fx.withdrawn.is_empty() { action } else { Action::Withdraw };
         fx.report = Some(self.report(&record, action, surface, env));
-        fx.persist = Some(Persist::Write(record));
+        fx.persist = Some(Persist::Write(codec::encode(&record)));
+        self.record = Some(record);
         fx.view = Some(self.set_view(View::Hidden));
         fx
     }

@@ -10,7 +10,7 @@ use crate::core::config::Config;
 use crate::core::event::{page_for, ConsentEvent};
 use crate::core::machine::{Effects, Env, Input, Machine, Persist};
 use crate::core::policy::{evaluate, Stored};
-use crate::core::{codec, gate, gcm, i18n, sha256};
+use crate::core::{gate, gcm, i18n, sha256};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -240,10 +240,9 @@ impl App {
             // Remembered as seen before it is written: a page that wraps setItem and fires a
             // same-tab storage event must not make the banner re-apply its own write, re-entering
             // the storage listener.
-            Some(Persist::Write(r)) => {
-                let value = codec::encode(r);
+            Some(Persist::Write(value)) => {
                 *self.seen.borrow_mut() = Some(value.clone());
-                self.store.write(&value, self.config.lifetime_secs());
+                self.store.write(value, self.config.lifetime_secs());
             }
             Some(Persist::Clear) => {
                 *self.seen.borrow_mut() = None;

@@ -24,9 +24,9 @@ fn granted(fx: &Effects) -> Vec<&str> {
     gate::granted(fx.grants.as_ref().unwrap())
 }
 
-fn written(fx: &Effects) -> &Record {
+fn written(fx: &Effects) -> Record {
     match &fx.persist {
-        Some(Persist::Write(r)) => r,
+        Some(Persist::Write(v)) => codec::decode(v).unwrap(),
         other => panic!("expected a write, got {other:?}"),
     }
 }
@@ -82,7 +82,7 @@ fn reject_all_is_remembered_like_acceptance() {
     assert_eq!(granted(&fx), vec!["essential"]);
     assert!(fx.changed.is_empty());
     assert_eq!(fx.report.as_ref().unwrap().action, Action::RejectAll);
-    let stored = evaluate(Some(&codec::encode(written(&fx))), &c, NOW_MS / 1000 + 100 * 86_400);
+    let stored = evaluate(Some(&codec::encode(&written(&fx))), &c, NOW_MS / 1000 + 100 * 86_400);
     let (_, fx2) = started(stored, false);
     assert_eq!(fx2.view, Some(View::Hidden));
 }

@@ -8,11 +8,16 @@ use web_sys::{Document, Element, Event, EventTarget, Node, Window};
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
+    /// `globalThis`, only to read `window` from.
+    type Global;
     /// The `window` global, `None` where there is none. Read directly rather than through
     /// `web_sys::window()`, which probes four globals (`globalThis`, `self`, `window`, `global`)
     /// and checks `instanceof Window`: five imports and their shims in the glue.
-    #[wasm_bindgen(thread_local_v2, js_name = window)]
-    static WINDOW: Option<Window>;
+    //
+    // A getter rather than a `thread_local_v2` static: the static's lazy-init cell cost ~250 B of
+    // wasm, and one getter call per read costs no more than the static's clone did.
+    #[wasm_bindgen(static_method_of = Global, js_class = "globalThis", getter = window)]
+    fn window_of_global() -> Option<Window>;
 
     /// Any DOM object, for calls that cannot throw with the arguments given here (fixed tag names,
     /// attribute names and selectors; nodes this crate made). web-sys binds them as throwing,
@@ -57,7 +62,7 @@ pub fn dom(v: &JsValue) -> &Dom {
 }
 
 pub fn window() -> Option<Window> {
-    WINDOW.with(Clone::clone)
+    Global::window_of_global()
 }
 
 pub fn document() -> Option<Document> {

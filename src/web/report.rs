@@ -70,10 +70,11 @@ impl Reporter {
         }
     }
 
-    fn save(&self, o: &Outbox) {
-        *self.memory.borrow_mut() = o.clone();
-        let saved = storage::local()
-            .is_some_and(|s| if o.entries.is_empty() { s.remove_item(KEY) } else { s.set_item(KEY, &o.encode()) }.is_ok());
+    /// Takes the outbox: it becomes the memory copy (no clone), its text encoded first.
+    fn save(&self, o: Outbox) {
+        let text = (!o.entries.is_empty()).then(|| o.encode());
+        *self.memory.borrow_mut() = o;
+        let saved = storage::local().is_some_and(|s| match &text { Some(t) => s.set_item(KEY, t), None => s.remove_item(KEY) }.is_ok());
         self.memory_only.set(!saved);
     }
 
@@ -89,7 +90,7 @@ impl Reporter {
         if o.push(id, body, dom::now_ms()) > 0 && !self.warned_full.replace(true) {
             dom::warn("consent: report outbox full; the oldest unsent events were dropped.");
         }
-        self.save(&o);
+        self.save(o);
         self.flush();
     }
 
@@ -143,7 +144,7 @@ impl Reporter {
         let jitter = i64::from(dom::random::<32>()[0]) * 4;
         let mut o = self.load();
         o.settle(id, outcome, dom::now_ms(), jitter);
-        self.save(&o);
+        self.save(o);
     }
 
     /// Page hidden: hand every due event to `sendBeacon`, which survives the page; one backing

@@ -14,7 +14,8 @@ const KEY: &str = "pc_outbox";
 /// Sends events to the configured endpoint; owns its callbacks and listeners.
 pub struct Reporter {
     endpoint: &'static str,
-    memory: RefCell<Outbox>,
+    /// The outbox's stored form, as last saved.
+    memory: RefCell<String>,
     /// localStorage refused the last save: memory is the outbox. Only then is it read, so what
     /// another tab delivered (and removed) is not sent again from here.
     memory_only: Cell<bool>,
@@ -53,7 +54,7 @@ impl Reporter {
         }
         Reporter {
             endpoint,
-            memory: RefCell::new(Outbox::default()),
+            memory: RefCell::new(String::new()),
             memory_only: Cell::new(false),
             in_flight: RefCell::new(Vec::new()),
             warned: Cell::new(false),
@@ -64,17 +65,18 @@ impl Reporter {
     }
 
     fn load(&self) -> Outbox {
-        match storage::local().filter(|_| !self.memory_only.get()) {
-            Some(s) => s.get_item(KEY).ok().flatten().map_or_else(Outbox::default, |text| Outbox::decode(&text)),
+        // Both places hold the stored form, so one decode reads either (no clone of the entries).
+        let text = match storage::local().filter(|_| !self.memory_only.get()) {
+            Some(s) => s.get_item(KEY).ok().flatten().unwrap_or_default(),
             None => self.memory.borrow().clone(),
-        }
+        };
+        Outbox::decode(&text)
     }
 
-    /// Takes the outbox: it becomes the memory copy (no clone), its text encoded first.
-    fn save(&self, o: Outbox) {
-        let text = (!o.entries.is_empty()).then(|| o.encode());
-        *self.memory.borrow_mut() = o;
-        let saved = storage::local().is_some_and(|s| match &text { Some(t) => s.set_item(KEY, t), None => s.remove_item(KEY) }.is_ok());
+    fn save(&self, o: &Outbox) {
+        let text = o.encode();
+        *self.memory.borrow_mut() = text.clone();
+        let saved = storage::local().is_some_and(|s| if o.entries.is_empty() { s.remove_item(KEY) } else { s.set_item(KEY, &text) }.is_ok());
         self.memory_only.set(!saved);
     }
 
@@ -90,7 +92,7 @@ impl Reporter {
         if o.push(id, body, dom::now_ms()) > 0 && !self.warned_full.replace(true) {
             dom::warn("consent: report outbox full; the oldest unsent events were dropped.");
         }
-        self.save(o);
+        self.save(&o);
         self.flush();
     }
 
@@ -144,7 +146,7 @@ impl Reporter {
         let jitter = i64::from(dom::random::<32>()[0]) * 4;
         let mut o = self.load();
         o.settle(id, outcome, dom::now_ms(), jitter);
-        self.save(o);
+        self.save(&o);
     }
 
     /// Page hidden: hand every due event to `sendBeacon`, which survives the page; one backing

@@ -13,6 +13,11 @@ use super::config::Config;
 /// assert!(!may_run("analytic", &grants));
 /// ```
 pub fn may_run(category: &str, grants: &[(&str, bool)]) -> bool {
+    is_granted(category, grants)
+}
+
+/// Whether `grants` grants `category` (absent: not granted).
+pub fn is_granted(category: &str, grants: &[(&str, bool)]) -> bool {
     grants.iter().any(|(c, g)| *c == category && *g)
 }
 
@@ -51,7 +56,7 @@ pub fn changed<'a>(before: &[(&str, bool)], after: &[(&'a str, bool)]) -> Vec<&'
 pub fn withdrawn<'a>(before: &[(&str, bool)], after: &[(&'a str, bool)]) -> Vec<&'a str> {
     let mut out = Vec::new();
     for &(c, g) in after {
-        if !g && before.iter().any(|&(b, bg)| b == c && bg) {
+        if !g && is_granted(c, before) {
             out.push(c);
         }
     }

@@ -228,7 +228,7 @@ impl Ui {
                 self.remember_opener();
             }
             for (id, input) in &self.switches {
-                let on = scene.grants.iter().any(|(c, g)| c == id && *g);
+                let on = crate::core::gate::is_granted(id, scene.grants);
                 dom::set_prop(input, "checked", &JsValue::from_bool(on));
             }
             dom::focus(&self.dialog);

@@ -132,7 +132,14 @@ impl Reporter {
 
     /// Records the endpoint's answer (status 0: no answer).
     pub fn settle(&self, id: &str, status: u16, retry_after: Option<String>) {
-        self.in_flight.borrow_mut().retain(|x| x != id);
+        // Ids are in flight at most once (`send` skips one already there), and their order does
+        // not matter: a swap_remove is all `retain` did, in less code.
+        {
+            let mut in_flight = self.in_flight.borrow_mut();
+            if let Some(i) = in_flight.iter().position(|x| x == id) {
+                in_flight.swap_remove(i);
+            }
+        }
         let outcome = Outcome::from_status(status, retry_after.as_deref().and_then(outbox::retry_after_ms));
         match outcome {
             Outcome::Delivered => {}

@@ -68,14 +68,14 @@ pub fn encode(r: &Record) -> String {
 /// use consent_banner::core::codec::latest;
 /// let id = "ab".repeat(16);
 /// let (old, new) = (format!("1.{id}.1.100.100.a:1"), format!("1.{id}.1.100.900.a:0"));
-/// assert_eq!(latest([old.as_str(), "junk", new.as_str()].into_iter()), Some(new.as_str()));
-/// assert_eq!(latest(["junk", "more junk"].into_iter()), Some("junk"));
-/// assert_eq!(latest(std::iter::empty()), None);
+/// assert_eq!(latest(&[old.as_str(), "junk", new.as_str()]), Some(new.as_str()));
+/// assert_eq!(latest(&["junk", "more junk"]), Some("junk"));
+/// assert_eq!(latest(&[]), None);
 /// ```
-pub fn latest<'a>(values: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub fn latest<'a>(values: &[&'a str]) -> Option<&'a str> {
     let mut first = None;
     let mut best: Option<(i64, &str)> = None;
-    for v in values {
+    for &v in values {
         first.get_or_insert(v);
         if let Ok(r) = decode(v) {
             if best.map_or(true, |(t, _)| r.last_decision >= t) {

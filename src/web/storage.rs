@@ -50,7 +50,7 @@ impl Store {
     /// The stored value: cookie first (it is what sibling sites share), then the localStorage
     /// mirror, then memory when storage refused the last write.
     pub fn read(&self) -> Option<String> {
-        let from_cookie = cookie_header().and_then(|h| codec::latest(gate::cookie_values(&h, self.settings.name)).map(String::from));
+        let from_cookie = cookie_header().and_then(|h| codec::latest(&gate::cookie_values(&h, self.settings.name)).map(String::from));
         from_cookie
             .filter(|v| !v.is_empty())
             .or_else(|| local().and_then(|s| s.get_item(self.settings.name).ok().flatten()))
@@ -90,7 +90,7 @@ impl Store {
     }
 
     fn read_cookie_is(&self, value: &str) -> bool {
-        cookie_header().is_some_and(|h| gate::cookie_values(&h, self.settings.name).any(|v| v == value))
+        cookie_header().is_some_and(|h| gate::cookie_values(&h, self.settings.name).contains(&value))
     }
 
     /// Forgets the stored value everywhere.

@@ -240,7 +240,7 @@ impl Config {
 
         let texts_obj = o.obj("texts")?;
         if texts_obj.entries().is_empty() {
-            return Err(FieldError::new(texts_obj.path, Problem::Invalid("must have at least one language")));
+            return Err(FieldError::new(texts_obj.path.into(), Problem::Invalid("must have at least one language")));
         }
         let default_language = match o.opt_str("defaultLanguage")? {
             Some(l) if texts_obj.opt(l).is_none() => return Err(o.fail("defaultLanguage", Problem::Invalid("must be a language in `texts`"))),
@@ -252,7 +252,7 @@ impl Config {
         for (lang, _) in texts_obj.entries() {
             let t = texts_obj.obj(lang)?;
             if !super::event::is_language_tag(lang) {
-                return Err(FieldError::new(t.path, Problem::Invalid("is not a language tag")));
+                return Err(FieldError::new(t.path.into(), Problem::Invalid("is not a language tag")));
             }
             texts.push((lang.as_str(), parse_texts(&t, &fallback, &categories)?));
         }
@@ -401,7 +401,7 @@ fn parse_categories(o: &Obj<'static>) -> Result<Vec<Category>, FieldError> {
     let items = o.arr("categories")?;
     let path = keep(o.at("categories"));
     if items.is_empty() || items.len() > super::event::MAX_CATEGORIES {
-        return Err(FieldError::new(path, Problem::Invalid("must list between 1 and 32 categories")));
+        return Err(FieldError::new(path.into(), Problem::Invalid("must list between 1 and 32 categories")));
     }
     let mut out: Vec<Category> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {

@@ -91,8 +91,9 @@ impl FieldError {
     /// and keeping it one call keeps those paths small.
     #[cold]
     #[inline(never)]
-    pub fn new(path: impl Into<String>, problem: Problem) -> Self {
-        FieldError(Box::new(Detail { path: path.into(), problem }))
+    /// Takes the path as a `String` only: one instance, not one per path type.
+    pub fn new(path: String, problem: Problem) -> Self {
+        FieldError(Box::new(Detail { path, problem }))
     }
 }
 
@@ -127,7 +128,7 @@ impl<'a> Obj<'a> {
     pub fn new(v: &'a Value, path: &'a str) -> Result<Self, FieldError> {
         match v {
             Value::Object(entries) => Ok(Obj { path, entries }),
-            _ => Err(FieldError::new(path, Problem::WrongType("an object"))),
+            _ => Err(FieldError::new(path.into(), Problem::WrongType("an object"))),
         }
     }
 

@@ -15,6 +15,9 @@ NIGHTLY=$(<scripts/nightly-toolchain)
 OUT=pkg
 WASM_OUT=$OUT/consent_banner_bg.wasm
 WASM_OPT=tools/binaryen/node_modules/.bin/wasm-opt
+# wasm-dis and wasm-as ship in the same binaryen package as wasm-opt.
+WASM_DIS=tools/binaryen/node_modules/.bin/wasm-dis
+WASM_AS=tools/binaryen/node_modules/.bin/wasm-as
 TERSER=tools/terser/node_modules/.bin/terser
 
 # The features rustc (≥1.82) enables by default on wasm32-unknown-unknown. wasm-opt reads them from
@@ -33,6 +36,7 @@ fail() { echo "build: FAILED: $*" >&2; exit 1; }
 
 command -v wasm-bindgen >/dev/null 2>&1 || fail "wasm-bindgen not found; run scripts/setup.sh (or make setup)"
 [[ -x $WASM_OPT ]] || fail "$WASM_OPT not found; run scripts/setup.sh (or make setup)"
+[[ -x $WASM_DIS && -x $WASM_AS ]] || fail "$WASM_DIS or $WASM_AS not found; run scripts/setup.sh (or make setup)"
 [[ -x $TERSER ]] || fail "$TERSER not found; run scripts/setup.sh (or make setup)"
 
 # --- Toolchain ----------------------------------------------------------------------------------
@@ -105,6 +109,46 @@ step "wasm-opt -Oz (--flatten --rereloop -Oz)x2 -Oz --low-memory-unused -ocimfs=
 "$WASM_OPT" -Oz --flatten --rereloop -Oz --flatten --rereloop -Oz -Oz --low-memory-unused -ocimfs=25 --strip-target-features \
   "${WASM_FEATURES[@]}" ${WASM_OPT_FLAGS:-} "$WASM_OUT" -o "$WASM_OUT.opt" \
   || { rm -f "$WASM_OUT.opt"; fail "wasm-opt failed on $WASM_OUT"; }
+mv "$WASM_OUT.opt" "$WASM_OUT"
+
+# --- Functions grouped by signature ------------------------------------------------------------
+# The code section keeps wasm-opt's function order, which follows rustc's and ignores how the
+# bodies compress. Listed by signature (then by size within one), functions that open with the
+# same parameter shuffles and share call patterns sit side by side, where brotli's window finds
+# the repeats. Only the order changes: binaryen's text form names every call, table entry and
+# export, so wasm-dis → reorder → wasm-as rewrites every index (the round trip alone is
+# byte-identical). Measured: wasm −315 B raw, −223 B brotli. Grouping without sorting by size
+# inside a group gave −163; by size alone −74; by name (--reorder-functions-by-name) +377.
+step "functions grouped by signature (wasm-dis → reorder → wasm-as)"
+WAT=$(mktemp)
+"$WASM_DIS" "${WASM_FEATURES[@]}" "$WASM_OUT" -o "$WAT" || { rm -f "$WAT"; fail "wasm-dis failed on $WASM_OUT"; }
+node --input-type=module -e "$(cat <<'JS'
+import { readFileSync, writeFileSync } from 'node:fs';
+const watFile = process.argv.at(-1);
+const die = (m) => { console.error(`build: FAILED: function order: ${m}`); process.exit(1); };
+// binaryen prints each function as a block from ` (func $name <signature>` to a line ` )`, all
+// together and after every other module field but the closing `)`.
+const lines = readFileSync(watFile, 'utf8').split('\n');
+const start = lines.findIndex((l) => l.startsWith(' (func '));
+if (start < 0) die('no functions found');
+const funcs = [];
+let i = start;
+while (lines[i]?.startsWith(' (func ')) {
+  const end = lines.indexOf(' )', i);
+  if (end < 0) die(`function at line ${i + 1} does not end`);
+  funcs.push(lines.slice(i, end + 1));
+  i = end + 1;
+}
+if (lines.slice(i).some((l) => l.startsWith(' ('))) die('a module field follows the functions');
+const signature = (f) => f[0].replace(/^ \(func \$\S+/, '');
+const size = (f) => f.reduce((n, l) => n + l.trim().length, 0);
+const keyed = funcs.map((f) => ({ f, sig: signature(f), size: size(f) }));
+keyed.sort((a, b) => (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : a.size - b.size));
+writeFileSync(watFile, [...lines.slice(0, start), ...keyed.flatMap((k) => k.f), ...lines.slice(i)].join('\n'));
+JS
+)" "$WAT" || { rm -f "$WAT"; fail "could not reorder the functions of $WASM_OUT"; }
+"$WASM_AS" "${WASM_FEATURES[@]}" "$WAT" -o "$WASM_OUT.opt" || { rm -f "$WAT" "$WASM_OUT.opt"; fail "wasm-as failed on the reordered $WASM_OUT"; }
+rm -f "$WAT"
 mv "$WASM_OUT.opt" "$WASM_OUT"
 
 # --- Short import/export names ---------------------------------------------------------------------

@@ -190,7 +190,7 @@ const REQUIRED_TEXTS: usize = 7;
 const ENGLISH_FALLBACK: [&str; 5] =
     ["Close", "Privacy choices", "Privacy policy", "Your browser's Global Privacy Control signal was honoured.", "Your consent ID"];
 
-const NOT_A_CATEGORY: Problem = Problem::Invalid("is not a configured category");
+const NOT_A_CATEGORY: &str = "is not a configured category";
 
 /// Default consent lifetime: six months, CNIL's good practice.
 pub const DEFAULT_LIFETIME_DAYS: u32 = 182;
@@ -221,16 +221,16 @@ impl Config {
 
         let site_id = o.str("siteId")?;
         if !super::event::is_site_id(site_id) {
-            return Err(o.fail("siteId", Problem::Invalid("must match [a-z0-9][a-z0-9._-]{0,63}")));
+            return Err(o.invalid("siteId", "must match [a-z0-9][a-z0-9._-]{0,63}"));
         }
         let revision = match o.opt_int("revision")? {
             None => 0,
-            Some(n) => u32::try_from(n).map_err(|_| o.fail("revision", Problem::Invalid("must be a whole number from 0")))?,
+            Some(n) => u32::try_from(n).map_err(|_| o.invalid("revision", "must be a whole number from 0"))?,
         };
         let lifetime_days = match o.opt_int("lifetimeDays")? {
             None => DEFAULT_LIFETIME_DAYS,
             Some(n @ 1..=395) => n as u32,
-            Some(_) => return Err(o.fail("lifetimeDays", Problem::Invalid("must be from 1 to 395 days (13 months)"))),
+            Some(_) => return Err(o.invalid("lifetimeDays", "must be from 1 to 395 days (13 months)")),
         };
         let cookie = parse_cookie(o.opt_obj("cookie")?)?;
         let endpoint = url_field(&o, "endpoint")?;
@@ -243,7 +243,7 @@ impl Config {
             return Err(FieldError::new(texts_obj.path.into(), Problem::Invalid("must have at least one language")));
         }
         let default_language = match o.opt_str("defaultLanguage")? {
-            Some(l) if texts_obj.opt(l).is_none() => return Err(o.fail("defaultLanguage", Problem::Invalid("must be a language in `texts`"))),
+            Some(l) if texts_obj.opt(l).is_none() => return Err(o.invalid("defaultLanguage", "must be a language in `texts`")),
             Some(l) => l,
             None => texts_obj.entries()[0].0.as_str(),
         };
@@ -265,9 +265,9 @@ impl Config {
                 let list = g.strs("categories")?;
                 for (i, c) in list.iter().enumerate() {
                     match categories.iter().find(|k| k.id == *c) {
-                        None => return Err(g.fail_item("categories", i, NOT_A_CATEGORY)),
+                        None => return Err(g.invalid_item("categories", i, NOT_A_CATEGORY)),
                         Some(k) if k.required => {
-                            return Err(g.fail_item("categories", i, Problem::Invalid("is required and cannot be turned off")))
+                            return Err(g.invalid_item("categories", i, "is required and cannot be turned off"))
                         }
                         Some(_) => {}
                     }
@@ -345,7 +345,7 @@ fn url_field(o: &Obj<'static>, key: &str) -> Result<Option<&'static str>, FieldE
     match o.opt_str(key)? {
         None => Ok(None),
         Some(u) if is_safe_url(u) => Ok(Some(u)),
-        Some(_) => Err(o.fail(key, Problem::Invalid("must be an http(s) URL or a path starting with /"))),
+        Some(_) => Err(o.invalid(key, "must be an http(s) URL or a path starting with /")),
     }
 }
 
@@ -365,7 +365,7 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
     o.only(&["name", "domain", "path", "sameSite"])?;
     if let Some(name) = o.opt_str("name")? {
         if !is_cookie_token(name, false) {
-            return Err(o.fail("name", Problem::Invalid("must be a cookie name (letters, digits, _ - .)")));
+            return Err(o.invalid("name", "must be a cookie name (letters, digits, _ - .)"));
         }
         c.name = name;
     }
@@ -378,13 +378,13 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
             // Bytes, not `str::contains`: a substring search pulls in the two-way searcher (~1 KB).
             && !d.as_bytes().windows(2).any(|w| w == b"..");
         if !ok {
-            return Err(o.fail("domain", Problem::Invalid("must be a host name such as example.com")));
+            return Err(o.invalid("domain", "must be a host name such as example.com"));
         }
         c.domain = Some(d.to_ascii_lowercase());
     }
     if let Some(path) = o.opt_str("path")? {
         if !path.starts_with("/") || path.bytes().any(|b| b <= b' ' || b == b';') {
-            return Err(o.fail("path", Problem::Invalid("must start with / and hold no spaces or ;")));
+            return Err(o.invalid("path", "must start with / and hold no spaces or ;"));
         }
         c.path = path;
     }
@@ -392,7 +392,7 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
         None | Some("Lax") => SameSite::Lax,
         Some("Strict") => SameSite::Strict,
         Some("None") => SameSite::None,
-        Some(_) => return Err(o.fail("sameSite", Problem::Invalid("must be Lax, Strict or None"))),
+        Some(_) => return Err(o.invalid("sameSite", "must be Lax, Strict or None")),
     };
     Ok(c)
 }
@@ -409,18 +409,18 @@ fn parse_categories(o: &Obj<'static>) -> Result<Vec<Category>, FieldError> {
         c.only(&["id", "required", "cookies"])?;
         let id = c.str("id")?;
         if !is_category_id(id) {
-            return Err(c.fail("id", Problem::Invalid("must match [a-z][a-z0-9_-]{0,31}")));
+            return Err(c.invalid("id", "must match [a-z][a-z0-9_-]{0,31}"));
         }
         if out.iter().any(|k| k.id == id) {
-            return Err(c.fail("id", Problem::Invalid("is used by another category")));
+            return Err(c.invalid("id", "is used by another category"));
         }
         let required = c.opt_bool("required")?;
         if id == "essential" && required != Some(true) {
-            return Err(c.fail("required", Problem::Invalid("essential cannot be optional")));
+            return Err(c.invalid("required", "essential cannot be optional"));
         }
         let cookies = c.strs("cookies")?;
         if let Some(j) = cookies.iter().position(|p| !is_cookie_token(p, true)) {
-            return Err(c.fail_item("cookies", j, Problem::Invalid("must be a cookie name, with * as a wildcard")));
+            return Err(c.invalid_item("cookies", j, "must be a cookie name, with * as a wildcard"));
         }
         out.push(Category { id, required: required.unwrap_or(false), cookies });
     }
@@ -442,7 +442,7 @@ fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, categories: &[Category
     t.only(&TEXT_KEYS)?;
     let cats = t.obj("categories")?;
     if let Some((k, _)) = cats.entries().iter().find(|(k, _)| !known(categories, k)) {
-        return Err(cats.fail(k, NOT_A_CATEGORY));
+        return Err(cats.invalid(k, NOT_A_CATEGORY));
     }
     let mut texts = Vec::with_capacity(categories.len());
     for k in categories {
@@ -488,7 +488,7 @@ fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, categories: &[Category
 /// `s` (the text under `key`), unless it is blank.
 fn filled(o: &Obj<'static>, key: &str, s: &'static str) -> Result<&'static str, FieldError> {
     if s.trim_ascii().is_empty() {
-        return Err(o.fail(key, Problem::Invalid("must not be empty")));
+        return Err(o.invalid(key, "must not be empty"));
     }
     Ok(s)
 }
@@ -521,18 +521,18 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
     if let Some(ms) = o.opt_int("waitForUpdate")? {
         cm.wait_for_update = match ms {
             0..=10_000 => ms as u32,
-            _ => return Err(o.fail("waitForUpdate", Problem::Invalid("must be from 0 to 10000 ms"))),
+            _ => return Err(o.invalid("waitForUpdate", "must be from 0 to 10000 ms")),
         };
     }
     if let Some(map) = o.opt_obj("map")? {
         cm.map.clear();
         for (cat, _) in map.entries() {
             if !known(categories, cat) {
-                return Err(map.fail(cat, NOT_A_CATEGORY));
+                return Err(map.invalid(cat, NOT_A_CATEGORY));
             }
             let signals = map.strs(cat)?;
             if let Some(j) = signals.iter().position(|s| !SIGNALS.contains(s)) {
-                return Err(map.fail_item(cat, j, Problem::Invalid("is not a Consent Mode v2 signal")));
+                return Err(map.invalid_item(cat, j, "is not a Consent Mode v2 signal"));
             }
             cm.map.push((cat.as_str(), signals));
         }
@@ -547,15 +547,11 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
                 return Err(r.fail("region", Problem::Missing));
             }
             if let Some(j) = codes.iter().position(|c| !is_region_code(c)) {
-                return Err(r.fail_item(
-                    "region",
-                    j,
-                    Problem::Invalid("must be an ISO 3166-1 country or ISO 3166-2 subdivision code (EU is not one)"),
-                ));
+                return Err(r.invalid_item("region", j, "must be an ISO 3166-1 country or ISO 3166-2 subdivision code (EU is not one)"));
             }
             let granted = r.strs("granted")?;
             if let Some(j) = granted.iter().position(|c| !known(categories, c)) {
-                return Err(r.fail_item("granted", j, NOT_A_CATEGORY));
+                return Err(r.invalid_item("granted", j, NOT_A_CATEGORY));
             }
             cm.regions.push(RegionDefault { regions: codes, granted });
         }

@@ -165,6 +165,21 @@ impl<'a> Obj<'a> {
         FieldError::new(index(&self.at(key), i), problem)
     }
 
+    /// [`Problem::Invalid`]`(why)` for `key`: the readers' most common error, in a call that
+    /// takes the text itself rather than a `Problem` built on the stack at every site.
+    #[cold]
+    #[inline(never)]
+    pub fn invalid(&self, key: &str, why: &'static str) -> FieldError {
+        self.fail(key, Problem::Invalid(why))
+    }
+
+    /// [`Problem::Invalid`]`(why)` for item `i` of the array under `key`.
+    #[cold]
+    #[inline(never)]
+    pub fn invalid_item(&self, key: &str, i: usize, why: &'static str) -> FieldError {
+        self.fail_item(key, i, Problem::Invalid(why))
+    }
+
     /// The value under `key`; `null` counts as absent.
     pub fn opt(&self, key: &str) -> Option<&'a Value> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v).filter(|v| !matches!(v, Value::Null))

@@ -294,12 +294,18 @@ impl Config {
 
     /// The texts for `lang`, which [`super::i18n::choose`] picked among the configured ones.
     pub fn texts_for(&self, lang: &str) -> &Texts {
-        self.texts
-            .iter()
-            .find(|(l, _)| *l == lang)
-            .or_else(|| self.texts.iter().find(|(l, _)| *l == self.default_language))
-            .map(|(_, t)| t)
-            .unwrap_or(&self.texts[0].1)
+        // One pass, a plain loop: the find/or_else chain compiled larger. Language tags are
+        // unique (they are keys of one JSON object), so the default's match is its only one.
+        let mut fallback = &self.texts[0].1;
+        for (l, t) in &self.texts {
+            if *l == lang {
+                return t;
+            }
+            if *l == self.default_language {
+                fallback = t;
+            }
+        }
+        fallback
     }
 
     /// The category with this id.

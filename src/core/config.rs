@@ -264,7 +264,7 @@ impl Config {
                 g.only(&["categories"])?;
                 let list = g.strs("categories")?;
                 for (i, c) in list.iter().enumerate() {
-                    match categories.iter().find(|k| k.id == *c) {
+                    match find(&categories, c) {
                         None => return Err(g.invalid_item("categories", i, NOT_A_CATEGORY)),
                         Some(k) if k.required => {
                             return Err(g.invalid_item("categories", i, "is required and cannot be turned off"))
@@ -310,7 +310,7 @@ impl Config {
 
     /// The category with this id.
     pub fn category(&self, id: &str) -> Option<&Category> {
-        self.categories.iter().find(|c| c.id == id)
+        find(&self.categories, id)
     }
 
     /// Consent record lifetime in seconds.
@@ -436,12 +436,17 @@ fn parse_categories(o: &Obj<'static>) -> Result<Vec<Category>, FieldError> {
 /// Whether `id` is a configured category. Read from the categories themselves: a collected list
 /// of their ids cost its allocation and a free on every later error exit.
 fn known(categories: &[Category], id: &str) -> bool {
+    find(categories, id).is_some()
+}
+
+/// The category with this id, for the readers and [`Config::category`]: one plain loop.
+fn find<'a>(categories: &'a [Category], id: &str) -> Option<&'a Category> {
     for c in categories {
         if c.id == id {
-            return true;
+            return Some(c);
         }
     }
-    false
+    None
 }
 
 fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, categories: &[Category]) -> Result<Texts, FieldError> {

@@ -117,7 +117,7 @@ mv "$WASM_OUT.opt" "$WASM_OUT"
 # same parameter shuffles and share call patterns sit side by side, where brotli's window finds
 # the repeats. Only the order changes: binaryen's text form names every call, table entry and
 # export, so wasm-dis → reorder → wasm-as rewrites every index (the round trip alone is
-# byte-identical). Measured: wasm −315 B raw, −223 B brotli. Grouping without sorting by size
+# byte-identical). Measured: wasm −315 B raw, −220 B brotli. Grouping without sorting by size
 # inside a group gave −163; by size alone −74; by name (--reorder-functions-by-name) +377.
 step "functions grouped by signature (wasm-dis → reorder → wasm-as)"
 WAT=$(mktemp)

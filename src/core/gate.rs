@@ -124,15 +124,15 @@ pub fn cookies_to_clear<'a>(config: &Config, withdrawn: &[&str], present: &[&'a 
 /// The `domain` attributes to try when deleting a cookie set on `host`: host-only (empty), the host,
 /// and every parent with at least two labels. A tracker may have set its cookie on any of them;
 /// the browser ignores the ones it would never have accepted.
-pub fn deletion_domains(host: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
+pub fn deletion_domains(host: &str) -> Vec<&str> {
+    let mut out = vec![""];
     let is_ip = host.bytes().any(|b| b == b':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     if host.is_empty() || is_ip || !host.bytes().any(|b| b == b'.') {
         return out;
     }
     let mut rest = host;
     loop {
-        out.push(rest.to_string());
+        out.push(rest);
         match super::text::split_at(rest, b'.') {
             Some((_, parent)) if parent.bytes().any(|b| b == b'.') => rest = parent,
             _ => break,

@@ -109,7 +109,7 @@ impl Store {
         let domains = gate::deletion_domains(&host);
         let mut line = String::new();
         for name in names {
-            for domain in domains.iter().map(String::as_str).chain(self.settings.domain.as_deref()) {
+            for domain in domains.iter().copied().chain(self.settings.domain.as_deref()) {
                 for path in ["/", self.settings.path] {
                     line.clear();
                     line.push_str(name);

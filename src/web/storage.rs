@@ -50,9 +50,12 @@ impl Store {
     /// The stored value: cookie first (it is what sibling sites share), then the localStorage
     /// mirror, then memory when storage refused the last write.
     pub fn read(&self) -> Option<String> {
-        let from_cookie = cookie_header().and_then(|h| codec::latest(&gate::cookie_values(&h, self.settings.name)).map(String::from));
+        // Empty values are dropped before copying, so only a usable cookie allocates.
+        let from_cookie = cookie_header().and_then(|h| {
+            let latest = codec::latest(&gate::cookie_values(&h, self.settings.name));
+            latest.filter(|v| !v.is_empty()).map(String::from)
+        });
         from_cookie
-            .filter(|v| !v.is_empty())
             .or_else(|| local().and_then(|s| s.get_item(self.settings.name).ok().flatten()))
             .or_else(|| self.memory.borrow().clone().filter(|_| self.memory_only.get()))
     }

@@ -53,7 +53,7 @@ pub fn hint(config: &Config, record: Option<&Record>, cookie: &str, grants: &[(&
     s.push_str(",\"e\":");
     write_int(&mut s, (r.last_decision + config.lifetime_secs()) * 1000);
     s.push_str(if r.under_gpc { ",\"g\":true,\"s\":{" } else { ",\"g\":false,\"s\":{" });
-    for (i, (signal, granted)) in update(config, grants).into_iter().enumerate() {
+    for (i, &(signal, granted)) in update(config, grants).iter().enumerate() {
         if i > 0 {
             s.push(',');
         }

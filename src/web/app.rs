@@ -282,7 +282,7 @@ impl App {
                 action: rep.action,
                 choices: {
                     let mut choices = Vec::new();
-                    for (c, g) in rep.choices {
+                    for &(c, g) in &rep.choices {
                         choices.push((String::from(c), g));
                     }
                     choices
@@ -312,7 +312,7 @@ impl App {
         let Some(w) = dom::window() else { return };
         let Ok(gtag) = dom::prop(&w, "gtag").dyn_into::<js_sys::Function>() else { return };
         let state = js_sys::Object::new();
-        for (signal, granted) in gcm::update(&self.config, grants) {
+        for &(signal, granted) in &gcm::update(&self.config, grants) {
             dom::set_prop(&state, signal, &JsValue::from_str(if granted { "granted" } else { "denied" }));
         }
         let _ = gtag.call3(&w, &JsValue::from_str("consent"), &JsValue::from_str("update"), &state);

@@ -70,7 +70,7 @@ impl Outbox {
         let Ok(Value::Array(items)) = json::parse(text) else { return Outbox::default() };
         // A plain loop: the FilterMap/Take chain it replaces compiled larger.
         let mut entries = Vec::new();
-        for item in items {
+        for item in &items {
             if entries.len() == CAP {
                 break;
             }

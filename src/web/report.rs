@@ -106,7 +106,7 @@ impl Reporter {
     fn send(&self, beacon: bool) {
         let o = self.load();
         let Some(w) = dom::window() else { return };
-        for e in o.due(dom::now_ms()) {
+        for e in &o.due(dom::now_ms()) {
             if self.in_flight.borrow().contains(&e.id) {
                 continue;
             }

@@ -159,7 +159,7 @@ impl Ui {
                 // Read from the dialog itself: its switches are the truth, and no copy of them is kept.
                 Some("save") => {
                     let mut on = Vec::new();
-                    for input in dom::select_all(&dialog_for_save, "input[data-category]:checked") {
+                    for input in &dom::select_all(&dialog_for_save, "input[data-category]:checked") {
                         if let Some(c) = dom::attr(&input, "data-category") {
                             on.push(c);
                         }

@@ -50,11 +50,11 @@ impl Gate {
     pub fn apply(&self, grants: &[(&'static str, bool)]) {
         *self.grants.borrow_mut() = grants.to_vec();
         let Some(doc) = dom::document() else { return };
-        for el in dom::select_all(&doc, PENDING) {
-            let category = dom::attr(&el, "data-consent").unwrap_or_default();
+        for el in &dom::select_all(&doc, PENDING) {
+            let category = dom::attr(el, "data-consent").unwrap_or_default();
             if gate::may_run(category.trim_ascii(), grants) {
-                dom::set_attr(&el, STATE, "queued");
-                self.queue.borrow_mut().push(el);
+                dom::set_attr(el, STATE, "queued");
+                self.queue.borrow_mut().push(el.clone());
             }
         }
         self.pump();

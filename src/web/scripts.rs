@@ -14,8 +14,9 @@ const STATE: &str = "data-consent-state";
 
 /// Activates gated elements; owns its observer and load callback.
 pub struct Gate {
-    /// Granted elements not activated yet, in document order (a handful: a Vec is enough).
-    queue: RefCell<Vec<Element>>,
+    /// Granted elements not activated yet, in document order. A JS array: it shifts without
+    /// the Vec removal code, and needs no borrow.
+    queue: js_sys::Array,
     /// An external script is loading; the queue waits for it.
     waiting: Cell<bool>,
     /// The choices now: a queued element whose category was withdrawn while it waited is not
@@ -38,7 +39,7 @@ impl Gate {
             Some((obs, cb))
         })();
         Gate {
-            queue: RefCell::new(Vec::new()),
+            queue: js_sys::Array::new(),
             waiting: Cell::new(false),
             grants: RefCell::new(Vec::new()),
             loaded: Closure::new(on_load),
@@ -54,7 +55,7 @@ impl Gate {
             let category = dom::attr(el, "data-consent").unwrap_or_default();
             if gate::may_run(category.trim_ascii(), grants) {
                 dom::set_attr(el, STATE, "queued");
-                self.queue.borrow_mut().push(el.clone());
+                self.queue.push(el);
             }
         }
         self.pump();
@@ -71,11 +72,11 @@ impl Gate {
         // `waiting` is read on every turn: a gated inline script may call the API, whose nested
         // `pump` can start an external script this loop must then wait for.
         while !self.waiting.get() {
-            let next = {
-                let mut q = self.queue.borrow_mut();
-                (!q.is_empty()).then(|| q.remove(0))
-            };
-            let Some(el) = next else { return };
+            let next = self.queue.shift();
+            if next.is_undefined() {
+                return;
+            }
+            let el: Element = next.unchecked_into();
             let category = dom::attr(&el, "data-consent").unwrap_or_default();
             if !gate::may_run(category.trim_ascii(), &self.grants.borrow()) {
                 // Withdrawn while it waited: back to pending, for a later grant.

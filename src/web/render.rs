@@ -7,7 +7,7 @@ use crate::core::config::Config;
 use crate::core::event::Surface;
 use crate::core::i18n;
 use crate::core::machine::View;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, ShadowRoot};
 
@@ -48,7 +48,7 @@ pub struct Ui {
     consent_id: Element,
     gpc_notice: Element,
     opener: RefCell<Option<Element>>,
-    view: RefCell<View>,
+    view: Cell<View>,
     _listeners: Vec<Listener>,
 }
 
@@ -206,7 +206,7 @@ impl Ui {
             consent_id,
             gpc_notice,
             opener: RefCell::new(None),
-            view: RefCell::new(View::Hidden),
+            view: Cell::new(View::Hidden),
             _listeners: vec![click, open_links, keys],
         })
     }

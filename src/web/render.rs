@@ -87,9 +87,13 @@ impl Ui {
         };
         let layer = localized(dom::child(&doc, r, "section class=layer role=region aria-labelledby=pc-t hidden", None));
         dom::child(&doc, &layer, "h2 id=pc-t", Some(t.title));
-        let p = dom::child(&doc, &layer, "p id=pc-d", Some(t.description));
+        // Separators are part of the text before them: no text nodes to create.
+        let mut description = String::from(t.description);
+        if config.privacy_policy_url.is_some() {
+            description.push(' ');
+        }
+        let p = dom::child(&doc, &layer, "p id=pc-d", Some(&description));
         if let Some(url) = &config.privacy_policy_url {
-            dom::append(&p, &doc.create_text_node(" "));
             dom::set_attr(&dom::child(&doc, &p, "a", Some(t.policy_link)), "href", url);
         }
         let row = dom::child(&doc, &layer, "div class=row", None);
@@ -119,8 +123,9 @@ impl Ui {
             dom::set_attr(&dom::child(&doc, &wrap, "p", Some(text.description)), "id", &desc_id);
             switches.push((cat.id, input));
         }
-        let cid = dom::child(&doc, &dialog, "p class=cid", Some(t.consent_id_label));
-        dom::append(&cid, &doc.create_text_node(": "));
+        let mut label = String::from(t.consent_id_label);
+        label.push_str(": ");
+        let cid = dom::child(&doc, &dialog, "p class=cid", Some(&label));
         let consent_id = dom::child(&doc, &cid, "code data-consent-id", None);
         let row = dom::child(&doc, &dialog, "div class=row", None);
         dom::child(&doc, &row, "button type=button class=btn data-action=accept-all", Some(t.accept_all));

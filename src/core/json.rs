@@ -331,7 +331,7 @@ pub fn write_str(out: &mut String, s: &str) {
             c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' || c == '<' => {
                 out.push_str("\\u");
                 let n = c as u32;
-                for shift in [12, 8, 4, 0] {
+                for shift in &[12, 8, 4, 0] {
                     out.push(hex_digit((n >> shift) & 0xF));
                 }
             }

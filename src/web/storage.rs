@@ -113,7 +113,7 @@ impl Store {
         let mut line = String::new();
         for name in names {
             for domain in domains.iter().copied().chain(self.settings.domain.as_deref()) {
-                for path in ["/", self.settings.path] {
+                for path in &["/", self.settings.path] {
                     line.clear();
                     line.push_str(name);
                     line.push_str("=; max-age=0; path=");

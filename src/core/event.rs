@@ -299,8 +299,8 @@ pub fn is_site_id(s: &str) -> bool {
 /// A BCP 47-shaped tag: 2–3 letters, then `-`-separated alphanumeric subtags, 35 bytes at most.
 pub fn is_language_tag(s: &str) -> bool {
     let mut parts = super::text::fields(s, b'-');
-    let first_ok = parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
-    first_ok && s.len() <= 35 && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+    let first_ok = parts.next().is_some_and(|p| matches!(p.len(), 2..=3) && p.bytes().all(|b| b.is_ascii_alphabetic()));
+    first_ok && s.len() <= 35 && parts.all(|p| matches!(p.len(), 1..=8) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// The `page` of an event from `location.origin` and `location.pathname`: cut (at a character

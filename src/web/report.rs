@@ -66,11 +66,11 @@ impl Reporter {
 
     fn load(&self) -> Outbox {
         // Both places hold the stored form, so one decode reads either (no clone of the entries).
-        let text = match storage::local().filter(|_| !self.memory_only.get()) {
-            Some(s) => s.get_item(KEY).ok().flatten().unwrap_or_default(),
-            None => self.memory.borrow().clone(),
-        };
-        Outbox::decode(&text)
+        match storage::local().filter(|_| !self.memory_only.get()) {
+            Some(s) => Outbox::decode(&s.get_item(KEY).ok().flatten().unwrap_or_default()),
+            // Decoding is pure Rust: the borrow ends before any page code can run.
+            None => Outbox::decode(&self.memory.borrow()),
+        }
     }
 
     fn save(&self, o: &Outbox) {

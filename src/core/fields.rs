@@ -89,9 +89,9 @@ impl std::error::Error for Problem {}
 impl FieldError {
     /// An error for `path`. Cold and out of line: it sits on every error path of every reader,
     /// and keeping it one call keeps those paths small.
+    // The path as a `String` only: one instance, not one per path type.
     #[cold]
     #[inline(never)]
-    /// Takes the path as a `String` only: one instance, not one per path type.
     pub fn new(path: String, problem: Problem) -> Self {
         FieldError(Box::new(Detail { path, problem }))
     }

@@ -2,21 +2,17 @@
 
 use super::config::Config;
 
-/// May an element gated on `category` run, given the effective choices? Unknown categories never
-/// run: a typo in `data-consent` must fail closed.
+/// Whether `grants` grants `category`; absent counts as refused. This is also whether an element
+/// gated on `category` may run: an unknown category never runs, so a typo in `data-consent` fails
+/// closed.
 ///
 /// ```
-/// use consent_banner::core::gate::may_run;
+/// use consent_banner::core::gate::is_granted;
 /// let grants = [("essential", true), ("analytics", false)];
-/// assert!(may_run("essential", &grants));
-/// assert!(!may_run("analytics", &grants));
-/// assert!(!may_run("analytic", &grants));
+/// assert!(is_granted("essential", &grants));
+/// assert!(!is_granted("analytics", &grants));
+/// assert!(!is_granted("analytic", &grants));
 /// ```
-pub fn may_run(category: &str, grants: &[(&str, bool)]) -> bool {
-    is_granted(category, grants)
-}
-
-/// Whether `grants` grants `category` (absent: not granted).
 pub fn is_granted(category: &str, grants: &[(&str, bool)]) -> bool {
     grants.iter().any(|(c, g)| *c == category && *g)
 }

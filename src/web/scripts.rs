@@ -20,7 +20,7 @@ pub struct Gate {
     /// An external script is loading; the queue waits for it.
     waiting: Cell<bool>,
     /// The choices now: a queued element whose category was withdrawn while it waited is not
-    /// run. Kept as given, so the check is the same `may_run` as the one that queued it.
+    /// run. Kept as given, so the check is the same `is_granted` as the one that queued it.
     grants: RefCell<Vec<(&'static str, bool)>>,
     loaded: Closure<dyn FnMut()>,
     observer: Option<(MutationObserver, Closure<dyn FnMut()>)>,
@@ -53,7 +53,7 @@ impl Gate {
         let Some(doc) = dom::document() else { return };
         for el in &dom::select_all(&doc, PENDING) {
             let category = dom::attr(el, "data-consent").unwrap_or_default();
-            if gate::may_run(category.trim_ascii(), grants) {
+            if gate::is_granted(category.trim_ascii(), grants) {
                 dom::set_attr(el, STATE, "queued");
                 self.queue.push(el);
             }
@@ -78,7 +78,7 @@ impl Gate {
             }
             let el: Element = next.unchecked_into();
             let category = dom::attr(&el, "data-consent").unwrap_or_default();
-            if !gate::may_run(category.trim_ascii(), &self.grants.borrow()) {
+            if !gate::is_granted(category.trim_ascii(), &self.grants.borrow()) {
                 // Withdrawn while it waited: back to pending, for a later grant.
                 // toggleAttribute(.., false) removes it: one DOM import fewer than removeAttribute.
                 dom::flag(&el, STATE, false);

@@ -34,7 +34,6 @@ fn set_cookie(line: &str) -> bool {
     dom::document().is_some_and(|d| dom::set_prop(&d, "cookie", &JsValue::from_str(line)))
 }
 
-
 impl Store {
     pub fn new(settings: CookieSettings) -> Store {
         let secure = dom::location("protocol").is_some_and(|p| p == "https:");

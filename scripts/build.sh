@@ -34,6 +34,20 @@ WASM_FEATURES=(
 step() { echo "build: $*"; }
 fail() { echo "build: FAILED: $*" >&2; exit 1; }
 
+# Disassembles $WASM_OUT, runs the node program $2 on the text form (the file is its last
+# argument; it edits it in place) and assembles the result back. Binaryen's text form names every
+# function, call, table entry and export, so an edit there cannot leave an index stale; the
+# round trip alone is byte-identical. $1 names the step in errors.
+rewrite_wat() {
+  local what=$1 program=$2 wat
+  wat=$(mktemp)
+  "$WASM_DIS" "${WASM_FEATURES[@]}" "$WASM_OUT" -o "$wat" || { rm -f "$wat"; fail "$what: wasm-dis failed on $WASM_OUT"; }
+  node --input-type=module -e "$program" "$wat" || { rm -f "$wat"; fail "$what: could not rewrite $WASM_OUT"; }
+  "$WASM_AS" "${WASM_FEATURES[@]}" "$wat" -o "$WASM_OUT.opt" || { rm -f "$wat" "$WASM_OUT.opt"; fail "$what: wasm-as failed"; }
+  rm -f "$wat"
+  mv "$WASM_OUT.opt" "$WASM_OUT"
+}
+
 command -v wasm-bindgen >/dev/null 2>&1 || fail "wasm-bindgen not found; run scripts/setup.sh (or make setup)"
 [[ -x $WASM_OPT ]] || fail "$WASM_OPT not found; run scripts/setup.sh (or make setup)"
 [[ -x $WASM_DIS && -x $WASM_AS ]] || fail "$WASM_DIS or $WASM_AS not found; run scripts/setup.sh (or make setup)"
@@ -98,11 +112,9 @@ wasm-bindgen --target web --remove-producers-section --out-dir "$OUT" "$WASM_IN"
 # linear memory, still holds four functions in the table, and they keep the task's wake and drop
 # code (~450 B). No task can exist without that export (the banner spawns no futures at all), so
 # their bodies become `unreachable` and wasm-opt removes what only they called. The build fails
-# if the export is still there, i.e. if something started using JSPI. Measured: −90 B brotli.
+# if the export is still there, i.e. if something started using JSPI. Measured: −163 B brotli.
 step "js-sys JSPI task waker stubbed (wasm-dis → stub → wasm-as)"
-WAT=$(mktemp)
-"$WASM_DIS" "${WASM_FEATURES[@]}" "$WASM_OUT" -o "$WAT" || { rm -f "$WAT"; fail "wasm-dis failed on $WASM_OUT"; }
-node --input-type=module -e "$(cat <<'JS'
+rewrite_wat "JSPI waker" "$(cat <<'JS'
 import { readFileSync, writeFileSync } from 'node:fs';
 const watFile = process.argv.at(-1);
 const die = (m) => { console.error(`build: FAILED: JSPI waker: ${m}`); process.exit(1); };
@@ -120,9 +132,7 @@ for (let i = 0; i < lines.length; i++) {
 }
 writeFileSync(watFile, out.join('\n'));
 JS
-)" "$WAT" || { rm -f "$WAT"; fail "could not stub the JSPI waker in $WASM_OUT"; }
-"$WASM_AS" "${WASM_FEATURES[@]}" "$WAT" -o "$WASM_OUT" || { rm -f "$WAT"; fail "wasm-as failed on $WASM_OUT"; }
-rm -f "$WAT"
+)"
 
 # -Oz, then two rounds of --flatten --rereloop -Oz (flatten the control flow, rebuild it with the
 # Relooper, shrink again: the rebuilt structure has fewer nested blocks and branches), then -Oz
@@ -149,13 +159,11 @@ mv "$WASM_OUT.opt" "$WASM_OUT"
 # bodies compress. Listed by signature (then by size within one), functions that open with the
 # same parameter shuffles and share call patterns sit side by side, where brotli's window finds
 # the repeats. Only the order changes: binaryen's text form names every call, table entry and
-# export, so wasm-dis → reorder → wasm-as rewrites every index (the round trip alone is
-# byte-identical). Measured: wasm −315 B raw, −220 B brotli. Grouping without sorting by size
-# inside a group gave −163; by size alone −74; by name (--reorder-functions-by-name) +377.
+# export, so reordering them in `rewrite_wat` rewrites every index. Measured: wasm −315 B raw,
+# −220 B brotli. Grouping without sorting by size inside a group gave −163; by size alone −74; by
+# name (--reorder-functions-by-name) +377.
 step "functions grouped by signature (wasm-dis → reorder → wasm-as)"
-WAT=$(mktemp)
-"$WASM_DIS" "${WASM_FEATURES[@]}" "$WASM_OUT" -o "$WAT" || { rm -f "$WAT"; fail "wasm-dis failed on $WASM_OUT"; }
-node --input-type=module -e "$(cat <<'JS'
+rewrite_wat "function order" "$(cat <<'JS'
 import { readFileSync, writeFileSync } from 'node:fs';
 const watFile = process.argv.at(-1);
 const die = (m) => { console.error(`build: FAILED: function order: ${m}`); process.exit(1); };
@@ -179,10 +187,7 @@ const keyed = funcs.map((f) => ({ f, sig: signature(f), size: size(f) }));
 keyed.sort((a, b) => (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : a.size - b.size));
 writeFileSync(watFile, [...lines.slice(0, start), ...keyed.flatMap((k) => k.f), ...lines.slice(i)].join('\n'));
 JS
-)" "$WAT" || { rm -f "$WAT"; fail "could not reorder the functions of $WASM_OUT"; }
-"$WASM_AS" "${WASM_FEATURES[@]}" "$WAT" -o "$WASM_OUT.opt" || { rm -f "$WAT" "$WASM_OUT.opt"; fail "wasm-as failed on the reordered $WASM_OUT"; }
-rm -f "$WAT"
-mv "$WASM_OUT.opt" "$WASM_OUT"
+)"
 
 # --- Short import/export names ---------------------------------------------------------------------
 # wasm-bindgen names every import `__wbg_<method>_<16 hex digits>` and spells each name twice, once

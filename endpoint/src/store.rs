@@ -45,6 +45,10 @@ pub struct NewEvent {
     pub payload: String,
     /// `SHA-256(payload)`.
     pub payload_hash: [u8; 32],
+    /// Answer a replay of an already stored event, but store nothing new (the event failed a
+    /// check that a retry of a stored event may fail later, such as a category the site has
+    /// since removed).
+    pub replay_only: bool,
 }
 
 impl NewEvent {
@@ -66,6 +70,7 @@ impl NewEvent {
             consent_id,
             received_at,
             gpc_header,
+            replay_only: false,
         }
     }
 }
@@ -79,6 +84,8 @@ pub enum Appended {
     Replay { seq: i64 },
     /// Row `seq` has this event id with a different payload.
     Conflict { seq: i64 },
+    /// A [`NewEvent::replay_only`] event whose id is not stored: nothing was written.
+    Absent,
 }
 
 /// The last row's `seq` and chain hash (or the checkpoint's, or genesis).
@@ -113,6 +120,9 @@ pub fn append(
         } else {
             Appended::Conflict { seq }
         });
+    }
+    if e.replay_only {
+        return Ok(Appended::Absent);
     }
     let seq = head.0 + 1;
     let meta = Meta {

@@ -149,6 +149,43 @@ async fn stores_an_event_once_and_replays_the_answer() {
 }
 
 #[tokio::test]
+async fn a_stored_event_replays_after_its_category_is_removed() {
+    let h = harness();
+    let (id, consent) = (new_event_id(), new_consent_id());
+    let body = event(&id, &consent, true, true);
+    let first = h.post(&body).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    h.endpoint.shutdown().await;
+
+    // The site drops `marketing`; the banner then retries the event it never saw answered.
+    let text = config_text(&h.db, "").replacen(
+        r#"categories = ["essential", "analytics", "marketing"]"#,
+        r#"categories = ["essential", "analytics"]"#,
+        1,
+    );
+    let endpoint = Endpoint::open(Config::parse(&text).unwrap(), Some(TOKEN.into())).unwrap();
+    let h = Harness {
+        router: app(endpoint.state.clone()),
+        endpoint,
+        ..h
+    };
+    let again = h.post(&body).await;
+    assert_eq!((again.status, again.raw), (first.status, first.raw));
+    // Only that exact event: the same id with another body, or a new event, with the removed
+    // category is refused, naming it; neither writes a row.
+    for other in [
+        event(&id, &consent, false, true),
+        event(&new_event_id(), &consent, true, true),
+    ] {
+        let refused = h.post(&other).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.body["field"], "choices.marketing");
+    }
+    assert_eq!(h.rows(), 1);
+    h.endpoint.shutdown().await;
+}
+
+#[tokio::test]
 async fn idempotency_key_must_match_the_event() {
     let h = harness();
     let id = new_event_id();

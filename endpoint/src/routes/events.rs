@@ -124,18 +124,36 @@ pub async fn post(State(st): State<AppState>, req: Request) -> Response {
     // the connection cannot reuse that buffer: each wait cost a fresh 8 KiB buffer, freed
     // later on glibc's slow path.
     let resp = match admit(&st, req).await {
-        Ok(new) => match st.writer.append(new).await {
-            Ok(Appended::New { seq }) | Ok(Appended::Replay { seq }) => created(seq),
-            Ok(Appended::Conflict { .. }) => ApiError::Conflict.into_response(),
-            Err(e) => ApiError::Unavailable(e.to_string()).into_response(),
+        Ok(Admitted {
+            event,
+            unless_replay,
+        }) => match (st.writer.append(event).await, unless_replay) {
+            (Ok(Appended::New { seq }) | Ok(Appended::Replay { seq }), _) => created(seq),
+            (Ok(Appended::Conflict { .. }) | Ok(Appended::Absent), Some(refusal)) => {
+                refusal.into_response()
+            }
+            (Ok(Appended::Conflict { .. }), None) => ApiError::Conflict.into_response(),
+            (Ok(Appended::Absent), None) => {
+                ApiError::Unavailable("the event was not stored".into()).into_response()
+            }
+            (Err(e), _) => ApiError::Unavailable(e.to_string()).into_response(),
         },
         Err(e) => e.into_response(),
     };
     with_cors(resp, origin)
 }
 
+/// An event that passed the checks, to be stored; or one whose choices do not match the site's
+/// categories, which gets the original 201 if this exact event was stored before (a banner
+/// retrying an event the endpoint committed, after the site's categories changed, must not be
+/// told that a row that exists was refused) and `unless_replay` otherwise.
+struct Admitted {
+    event: NewEvent,
+    unless_replay: Option<ApiError>,
+}
+
 /// Reads and checks an event: the row to append, or why it is refused.
-async fn admit(st: &AppState, req: Request) -> Result<NewEvent, ApiError> {
+async fn admit(st: &AppState, req: Request) -> Result<Admitted, ApiError> {
     let received_at = now_ms();
     check_declared_length(req.headers())?;
     let (parts, body) = req.into_parts();
@@ -151,9 +169,10 @@ async fn admit(st: &AppState, req: Request) -> Result<NewEvent, ApiError> {
     }
     let known: Vec<&str> = site.categories.iter().map(String::as_str).collect();
     let required: Vec<&str> = site.required.iter().map(String::as_str).collect();
-    event
+    let unless_replay = event
         .check_categories(&known, &required)
-        .map_err(|e| ApiError::from_field(&e))?;
+        .err()
+        .map(|e| ApiError::from_field(&e));
     if let Some(key) = parts.headers.get("idempotency-key") {
         let key = key.to_str().unwrap_or_default().trim().trim_matches('"');
         if key != event.event_id {
@@ -163,6 +182,7 @@ async fn admit(st: &AppState, req: Request) -> Result<NewEvent, ApiError> {
             ));
         }
     }
+    // Before the replay lookup too: refused events must not reach the writer unlimited.
     if st.limiter.enabled() {
         st.limiter
             .check(client_net(st, &parts), &site.id, Instant::now())
@@ -171,14 +191,19 @@ async fn admit(st: &AppState, req: Request) -> Result<NewEvent, ApiError> {
             })?;
     }
 
-    Ok(NewEvent::new(
+    let mut new = NewEvent::new(
         event.to_json(),
         event.event_id,
         event.site_id,
         event.consent_id,
         received_at,
         gpc_header(&parts.headers),
-    ))
+    );
+    new.replay_only = unless_replay.is_some();
+    Ok(Admitted {
+        event: new,
+        unless_replay,
+    })
 }
 
 /// `OPTIONS /v1/events`: 204 with the CORS preflight headers for allowed origins, else 403.

@@ -324,8 +324,10 @@ JS
 # --- Minified glue -------------------------------------------------------------------------------
 # terser, not esbuild: measured 4437 vs 4489 B brotli on this glue. `--module` keeps the ES module's
 # export names (www/consent.js imports `default`, start, accept, …) and `import.meta.url`.
+# unsafe_methods writes the import object's `name: function (…) {…}` entries as methods, which
+# cannot be called with `new`; the wasm only ever calls them. Measured: −24 B brotli.
 step "terser $OUT/consent_banner.js"
-"$TERSER" "$OUT/consent_banner.js" --module --ecma 2020 --compress passes=3 --mangle -o "$OUT/consent_banner.min.js" \
+"$TERSER" "$OUT/consent_banner.js" --module --ecma 2020 --compress passes=3,unsafe_methods=true --mangle -o "$OUT/consent_banner.min.js" \
   || { rm -f "$OUT/consent_banner.min.js"; fail "terser failed on $OUT/consent_banner.js"; }
 mv "$OUT/consent_banner.min.js" "$OUT/consent_banner.js"
 
@@ -336,8 +338,11 @@ step "bootstrap www/consent.js → $OUT/consent.js (build hash, terser)"
 BUILD_HASH=$(cat "$WASM_OUT" "$OUT/consent_banner.js" | sha256sum | cut -c1-32)
 sed "s/__BUILD__/$BUILD_HASH/" www/consent.js >"$OUT/consent.src.js" || fail "cannot copy www/consent.js"
 # Minified like the glue: the bootstrap is on every page's critical path (measured: 1,753 →
-# 1,190 B brotli). The readable source stays in www/.
-"$TERSER" "$OUT/consent.src.js" --ecma 2020 --compress passes=3 --mangle --comments false -o "$OUT/consent.js" \
+# 1,190 B brotli). The readable source stays in www/. unsafe_arrows turns the function
+# expressions that use neither `this` nor `arguments` into arrows (no `prototype`; nothing
+# constructs them, and every browser that parses the bootstrap's `import()` has arrows; gtag and
+# the queueing stubs read `arguments`, so they stay functions). Measured: −20 B brotli.
+"$TERSER" "$OUT/consent.src.js" --ecma 2020 --compress passes=3,unsafe_arrows=true --mangle --comments false -o "$OUT/consent.js" \
   || fail "terser failed on www/consent.js"
 rm -f "$OUT/consent.src.js"
 if [[ -f www/consent.d.ts ]]; then

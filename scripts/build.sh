@@ -154,6 +154,53 @@ step "wasm-opt -Oz (--flatten --rereloop -Oz)x2 -Oz --low-memory-unused -ocimfs=
   || { rm -f "$WASM_OUT.opt"; fail "wasm-opt failed on $WASM_OUT"; }
 mv "$WASM_OUT.opt" "$WASM_OUT"
 
+# --- Trapping table entries merged --------------------------------------------------------------
+# After wasm-opt, about twenty functions are a bare `unreachable`, one per signature: wasm-bindgen
+# closure shims for js_sys callback types the banner never uses (and the stubbed JSPI waker),
+# kept only because the table lists them. Calling any of them traps, so the table entries may all
+# name one of them; the others, referenced from nowhere else, are deleted, and with them the
+# signatures only they used. Only functions whose whole body is `unreachable` are touched, so
+# nothing that could run changes. Measured: −89 B brotli (wasm 28396 → 28306).
+step "trapping table entries merged (wasm-dis → merge → wasm-as)"
+rewrite_wat "trap merge" "$(cat <<'JS'
+import { readFileSync, writeFileSync } from 'node:fs';
+const watFile = process.argv.at(-1);
+const die = (m) => { console.error(`build: FAILED: trap merge: ${m}`); process.exit(1); };
+const lines = readFileSync(watFile, 'utf8').split('\n');
+// binaryen prints each function from ` (func $name …` to a line ` )`, and the table's entries on
+// ` (elem …` lines. A function name is `$plain` or `$"quoted"`.
+const NAME = String.raw`\$"(?:[^"\\]|\\.)*"|\$[^\s()"]+`;
+const elem = lines.flatMap((l, i) => (l.startsWith(' (elem ') ? [i] : []));
+if (elem.length === 0) die('no table entries found');
+// Every other way to name a function: a call, a ref.func, an export, the start function.
+const used = new Set();
+const use = new RegExp(String.raw`\((?:call|return_call|ref\.func|start) (${NAME})(?=[\s)]|$)|\(export "[^"]*" \(func (${NAME})\)\)`, 'g');
+for (let i = 0; i < lines.length; i++) {
+  if (elem.includes(i)) continue;
+  for (const m of lines[i].matchAll(use)) used.add(m[1] ?? m[2]);
+}
+const head = new RegExp(String.raw`^ \(func (${NAME})`);
+const traps = [];
+for (let i = 0; i < lines.length; i++) {
+  const m = head.exec(lines[i]);
+  if (m && lines[i + 1] === '  (unreachable)' && lines[i + 2] === ' )' && !used.has(m[1])) traps.push({ name: m[1], at: i });
+}
+if (traps.length < 2) process.exit(0);
+const keep = traps[0].name;
+const gone = new Set(traps.slice(1).map((t) => t.name));
+const entry = new RegExp(NAME, 'g');
+// The entries follow the segment's own name and offset: ` (elem $0 (i32.const 1) $a $b …)`.
+const entries = /^( \(elem (?:\S+ )?\([^)]*\))(.*)$/;
+for (const i of elem) {
+  const m = entries.exec(lines[i]);
+  if (!m) die(`unexpected table entries: ${lines[i].slice(0, 80)}`);
+  lines[i] = m[1] + m[2].replace(entry, (n) => (gone.has(n) ? keep : n));
+}
+const drop = new Set(traps.slice(1).flatMap((t) => [t.at, t.at + 1, t.at + 2]));
+writeFileSync(watFile, lines.filter((_, i) => !drop.has(i)).join('\n'));
+JS
+)"
+
 # --- Functions grouped by signature ------------------------------------------------------------
 # The code section keeps wasm-opt's function order, which follows rustc's and ignores how the
 # bodies compress. Listed by signature (then by size within one), functions that open with the

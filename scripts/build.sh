@@ -251,6 +251,7 @@ JS
 #   Chrome 75/74, Firefox 79/66, Safari 15/14.1).
 # And each import that may throw gets its exception guard from one wrapper-maker rather than
 # from a wrapper function of its own (the same try/catch around the same call): −25 B brotli.
+# The imports returning an optional string share one function that writes it back: −27 B.
 # Measured: glue −388 B brotli (2564 → 2176).
 step "glue: loader for the bootstrap's Response only, dead branches dropped"
 "$WASM_DIS" "${WASM_FEATURES[@]}" "$WASM_OUT" | grep -q 'memory\.copy' \
@@ -333,6 +334,25 @@ cut(`function handleError(f, args) {
 }
 `, 'handleError');
 if (wrapped === 0 || wrapped !== sites - 1) die(`${sites - 1} handleError calls, ${wrapped} of the expected form`);
+// Each import returning an optional string writes it to the slot the wasm passed in the same four
+// lines; one function does it for all of them.
+const optString = `            var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            var len1 = WASM_VECTOR_LEN;
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+`;
+const optStrings = glue.split(optString).length - 1;
+if (optStrings === 0 || optStrings !== glue.split('isLikeNone(ret) ? 0 : passStringToWasm0(').length - 1) {
+  die(`${optStrings} optional-string returns of the expected form`);
+}
+glue = glue.replaceAll(optString, '            returnOptString(arg0, ret);\n');
+glue += `
+function returnOptString(slot, s) {
+    const ptr = isLikeNone(s) ? 0 : passStringToWasm0(s, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+    getDataViewMemory0().setInt32((slot >>> 0) + 4, WASM_VECTOR_LEN, true);
+    getDataViewMemory0().setInt32(slot >>> 0, ptr, true);
+}
+`;
 glue += `
 function handleError(f) {
     return (...args) => {

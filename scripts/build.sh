@@ -154,6 +154,53 @@ step "wasm-opt -Oz (--flatten --rereloop -Oz)x2 -Oz --low-memory-unused -ocimfs=
   || { rm -f "$WASM_OUT.opt"; fail "wasm-opt failed on $WASM_OUT"; }
 mv "$WASM_OUT.opt" "$WASM_OUT"
 
+# --- Trapping table entries merged --------------------------------------------------------------
+# After wasm-opt, about twenty functions are a bare `unreachable`, one per signature: wasm-bindgen
+# closure shims for js_sys callback types the banner never uses (and the stubbed JSPI waker),
+# kept only because the table lists them. Calling any of them traps, so the table entries may all
+# name one of them; the others, referenced from nowhere else, are deleted, and with them the
+# signatures only they used. Only functions whose whole body is `unreachable` are touched, so
+# nothing that could run changes. Measured: −89 B brotli (wasm 28396 → 28306).
+step "trapping table entries merged (wasm-dis → merge → wasm-as)"
+rewrite_wat "trap merge" "$(cat <<'JS'
+import { readFileSync, writeFileSync } from 'node:fs';
+const watFile = process.argv.at(-1);
+const die = (m) => { console.error(`build: FAILED: trap merge: ${m}`); process.exit(1); };
+const lines = readFileSync(watFile, 'utf8').split('\n');
+// binaryen prints each function from ` (func $name …` to a line ` )`, and the table's entries on
+// ` (elem …` lines. A function name is `$plain` or `$"quoted"`.
+const NAME = String.raw`\$"(?:[^"\\]|\\.)*"|\$[^\s()"]+`;
+const elem = lines.flatMap((l, i) => (l.startsWith(' (elem ') ? [i] : []));
+if (elem.length === 0) die('no table entries found');
+// Every other way to name a function: a call, a ref.func, an export, the start function.
+const used = new Set();
+const use = new RegExp(String.raw`\((?:call|return_call|ref\.func|start) (${NAME})(?=[\s)]|$)|\(export "[^"]*" \(func (${NAME})\)\)`, 'g');
+for (let i = 0; i < lines.length; i++) {
+  if (elem.includes(i)) continue;
+  for (const m of lines[i].matchAll(use)) used.add(m[1] ?? m[2]);
+}
+const head = new RegExp(String.raw`^ \(func (${NAME})`);
+const traps = [];
+for (let i = 0; i < lines.length; i++) {
+  const m = head.exec(lines[i]);
+  if (m && lines[i + 1] === '  (unreachable)' && lines[i + 2] === ' )' && !used.has(m[1])) traps.push({ name: m[1], at: i });
+}
+if (traps.length < 2) process.exit(0);
+const keep = traps[0].name;
+const gone = new Set(traps.slice(1).map((t) => t.name));
+const entry = new RegExp(NAME, 'g');
+// The entries follow the segment's own name and offset: ` (elem $0 (i32.const 1) $a $b …)`.
+const entries = /^( \(elem (?:\S+ )?\([^)]*\))(.*)$/;
+for (const i of elem) {
+  const m = entries.exec(lines[i]);
+  if (!m) die(`unexpected table entries: ${lines[i].slice(0, 80)}`);
+  lines[i] = m[1] + m[2].replace(entry, (n) => (gone.has(n) ? keep : n));
+}
+const drop = new Set(traps.slice(1).flatMap((t) => [t.at, t.at + 1, t.at + 2]));
+writeFileSync(watFile, lines.filter((_, i) => !drop.has(i)).join('\n'));
+JS
+)"
+
 # --- Functions grouped by signature ------------------------------------------------------------
 # The code section keeps wasm-opt's function order, which follows rustc's and ignores how the
 # bodies compress. Listed by signature (then by size within one), functions that open with the
@@ -188,6 +235,138 @@ keyed.sort((a, b) => (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : a.size - b.size))
 writeFileSync(watFile, [...lines.slice(0, start), ...keyed.flatMap((k) => k.f), ...lines.slice(i)].join('\n'));
 JS
 )"
+
+# --- The glue's loader, and code it never runs -------------------------------------------------------
+# wasm-bindgen's loader accepts every way of passing the wasm (a URL, a Request, bytes, a Module,
+# the older positional forms with their deprecation warnings, nothing at all) and adds `initSync`.
+# The bootstrap is its only caller and always passes `{ module_or_path: <fetch Response> }`
+# (docs/contract.md), so the loader is replaced by one for that case alone, which keeps what
+# wasm-bindgen does with a Response: the same error for a non-2xx one, and the fallback (with the
+# same warning) to `instantiate` when the server does not send `application/wasm`. The loader is
+# recognised by its exact text (the pinned wasm-bindgen's), so a new wasm-bindgen fails the build
+# here until its loader has been read again. Two dead branches go too, each checked:
+# - passStringToWasm0's path for a missing `realloc`: every call passes one;
+# - the TextEncoder.encodeInto polyfill: every engine that can compile this wasm has encodeInto
+#   (the module uses bulk memory — checked below —, which came after encodeInto in every engine:
+#   Chrome 75/74, Firefox 79/66, Safari 15/14.1).
+# And each import that may throw gets its exception guard from one wrapper-maker rather than
+# from a wrapper function of its own (the same try/catch around the same call): −25 B brotli.
+# The imports returning an optional string share one function that writes it back: −27 B.
+# Measured: glue −388 B brotli (2564 → 2176).
+step "glue: loader for the bootstrap's Response only, dead branches dropped"
+"$WASM_DIS" "${WASM_FEATURES[@]}" "$WASM_OUT" | grep -q 'memory\.copy' \
+  || fail "glue trim: the wasm no longer uses bulk memory, so the encodeInto polyfill may be needed again"
+node --input-type=module -e "$(cat <<'JS'
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+const glueFile = process.argv.at(-1);
+const die = (m) => { console.error(`build: FAILED: glue trim: ${m}`); process.exit(1); };
+let glue = readFileSync(glueFile, 'utf8');
+const cut = (text, what) => {
+  const n = glue.split(text).length - 1;
+  if (n !== 1) die(`${what} found ${n} times`);
+  glue = glue.replace(text, '');
+};
+// The loader: from its first line to the end of the file (the module's exports).
+const LOADER = 'let wasmModule, wasmInstance, wasm;';
+const LOADER_SHA256 = '395cb4387faf7921c1b1d9ab936790a9d2a032a47a1d076032d1a034e0178223';
+const at = glue.indexOf(LOADER);
+if (at < 0) die('the loader is not where it was');
+if (createHash('sha256').update(glue.slice(at)).digest('hex') !== LOADER_SHA256) {
+  die("wasm-bindgen's loader changed: check that the replacement below still does what it did, then update LOADER_SHA256");
+}
+glue = glue.slice(0, at) + `let wasm;
+async function __wbg_init({ module_or_path }) {
+    const response = await module_or_path;
+    if (!response.ok) {
+        throw new Error(\`failed to fetch Wasm: \${response.status} \${response.statusText} fetching '\${response.url}'\`);
+    }
+    const imports = __wbg_get_imports();
+    let result;
+    if (typeof WebAssembly.instantiateStreaming === 'function') {
+        try {
+            result = await WebAssembly.instantiateStreaming(response, imports);
+        } catch (e) {
+            if (!['basic', 'cors', 'default'].includes(response.type) || response.headers.get('Content-Type') === 'application/wasm') throw e;
+            console.warn("\`WebAssembly.instantiateStreaming\` failed because your server does not serve Wasm with \`application/wasm\` MIME type. Falling back to \`WebAssembly.instantiate\` which is slower. Original error:\\n", e);
+        }
+    }
+    result ||= await WebAssembly.instantiate(await response.arrayBuffer(), imports);
+    wasm = result.instance.exports;
+    return wasm;
+}
+export { __wbg_init as default };
+`;
+const calls = glue.match(/(?<!function )passStringToWasm0\([^)]*\)/g) || [];
+const bare = calls.filter((c) => !c.endsWith(', wasm.__wbindgen_realloc)'));
+if (calls.length === 0 || bare.length > 0) die(`passStringToWasm0 called without realloc: ${bare.join(' ')}`);
+cut(`    if (realloc === undefined) {
+        const buf = cachedTextEncoder.encode(arg);
+        const ptr = malloc(buf.length, 1) >>> 0;
+        getUint8ArrayMemory0().subarray(ptr, ptr + buf.length).set(buf);
+        WASM_VECTOR_LEN = buf.length;
+        return ptr;
+    }
+`, "passStringToWasm0's no-realloc path");
+cut(`if (!('encodeInto' in cachedTextEncoder)) {
+    cachedTextEncoder.encodeInto = function (arg, view) {
+        const buf = cachedTextEncoder.encode(arg);
+        view.set(buf);
+        return {
+            read: arg.length,
+            written: buf.length
+        };
+    };
+}
+`, 'the encodeInto polyfill');
+// Each import that may throw is `function() { return handleError(function (…) {…}, arguments); }`;
+// handleError builds that wrapper once instead, so each is `handleError(function (…) {…})`.
+const guarded = /function\(\) \{ return handleError\(function (\([^)]*\)) \{(.*?)\}, arguments\); \}/gs;
+const sites = glue.split('handleError(').length - 1;
+let wrapped = 0;
+glue = glue.replace(guarded, (_, params, body) => (wrapped++, `handleError(function ${params} {${body}})`));
+cut(`function handleError(f, args) {
+    try {
+        return f.apply(this, args);
+    } catch (e) {
+        wasm.__wbindgen_exn_store(addHeapObject(e));
+    }
+}
+`, 'handleError');
+if (wrapped === 0 || wrapped !== sites - 1) die(`${sites - 1} handleError calls, ${wrapped} of the expected form`);
+// Each import returning an optional string writes it to the slot the wasm passed in the same four
+// lines; one function does it for all of them.
+const optString = `            var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            var len1 = WASM_VECTOR_LEN;
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+`;
+const optStrings = glue.split(optString).length - 1;
+if (optStrings === 0 || optStrings !== glue.split('isLikeNone(ret) ? 0 : passStringToWasm0(').length - 1) {
+  die(`${optStrings} optional-string returns of the expected form`);
+}
+glue = glue.replaceAll(optString, '            returnOptString(arg0, ret);\n');
+glue += `
+function returnOptString(slot, s) {
+    const ptr = isLikeNone(s) ? 0 : passStringToWasm0(s, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+    getDataViewMemory0().setInt32((slot >>> 0) + 4, WASM_VECTOR_LEN, true);
+    getDataViewMemory0().setInt32(slot >>> 0, ptr, true);
+}
+`;
+glue += `
+function handleError(f) {
+    return (...args) => {
+        try {
+            return f(...args);
+        } catch (e) {
+            wasm.__wbindgen_exn_store(addHeapObject(e));
+        }
+    };
+}
+`;
+writeFileSync(glueFile, glue);
+JS
+)" "$OUT/consent_banner.js" || fail "could not trim $OUT/consent_banner.js"
 
 # --- Short import/export names ---------------------------------------------------------------------
 # wasm-bindgen names every import `__wbg_<method>_<16 hex digits>` and spells each name twice, once
@@ -240,8 +419,10 @@ JS
 # --- Minified glue -------------------------------------------------------------------------------
 # terser, not esbuild: measured 4437 vs 4489 B brotli on this glue. `--module` keeps the ES module's
 # export names (www/consent.js imports `default`, start, accept, …) and `import.meta.url`.
+# unsafe_methods writes the import object's `name: function (…) {…}` entries as methods, which
+# cannot be called with `new`; the wasm only ever calls them. Measured: −24 B brotli.
 step "terser $OUT/consent_banner.js"
-"$TERSER" "$OUT/consent_banner.js" --module --ecma 2020 --compress passes=3 --mangle -o "$OUT/consent_banner.min.js" \
+"$TERSER" "$OUT/consent_banner.js" --module --ecma 2020 --compress passes=3,unsafe_methods=true --mangle -o "$OUT/consent_banner.min.js" \
   || { rm -f "$OUT/consent_banner.min.js"; fail "terser failed on $OUT/consent_banner.js"; }
 mv "$OUT/consent_banner.min.js" "$OUT/consent_banner.js"
 
@@ -252,8 +433,11 @@ step "bootstrap www/consent.js → $OUT/consent.js (build hash, terser)"
 BUILD_HASH=$(cat "$WASM_OUT" "$OUT/consent_banner.js" | sha256sum | cut -c1-32)
 sed "s/__BUILD__/$BUILD_HASH/" www/consent.js >"$OUT/consent.src.js" || fail "cannot copy www/consent.js"
 # Minified like the glue: the bootstrap is on every page's critical path (measured: 1,753 →
-# 1,190 B brotli). The readable source stays in www/.
-"$TERSER" "$OUT/consent.src.js" --ecma 2020 --compress passes=3 --mangle --comments false -o "$OUT/consent.js" \
+# 1,190 B brotli). The readable source stays in www/. unsafe_arrows turns the function
+# expressions that use neither `this` nor `arguments` into arrows (no `prototype`; nothing
+# constructs them, and every browser that parses the bootstrap's `import()` has arrows; gtag and
+# the queueing stubs read `arguments`, so they stay functions). Measured: −20 B brotli.
+"$TERSER" "$OUT/consent.src.js" --ecma 2020 --compress passes=3,unsafe_arrows=true --mangle --comments false -o "$OUT/consent.js" \
   || fail "terser failed on www/consent.js"
 rm -f "$OUT/consent.src.js"
 if [[ -f www/consent.d.ts ]]; then

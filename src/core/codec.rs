@@ -21,8 +21,44 @@ pub enum CodecError {
     TooLong,
     #[error("stored consent has an unknown format version")]
     UnknownVersion,
-    #[error("stored consent is malformed: {0}")]
-    Malformed(&'static str),
+    #[error("stored consent is malformed: {}", .0.name())]
+    Malformed(Part),
+}
+
+/// The part of a stored value that is malformed.
+//
+// A fieldless enum rather than the name itself: the banner never shows why a value was refused,
+// so the names (only in `name`) stay out of the wasm. Measured: −185 B brotli.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Version,
+    ConsentId,
+    Revision,
+    FirstDecision,
+    LastDecision,
+    TimesOutOfOrder,
+    Choices,
+    TrailingFields,
+    Choice,
+    Category,
+}
+
+impl Part {
+    /// What the error message calls it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Version => "version",
+            Part::ConsentId => "consent id",
+            Part::Revision => "revision",
+            Part::FirstDecision => "first decision",
+            Part::LastDecision => "last decision",
+            Part::TimesOutOfOrder => "decision times out of order",
+            Part::Choices => "choices",
+            Part::TrailingFields => "trailing fields",
+            Part::Choice => "choice",
+            Part::Category => "category",
+        }
+    }
 }
 
 /// Writes a record as a cookie value.
@@ -86,7 +122,7 @@ pub fn latest<'a>(values: &[&'a str]) -> Option<&'a str> {
     best.map(|(_, v)| v).or(first)
 }
 
-fn number(s: &str, what: &'static str) -> Result<i64, CodecError> {
+fn number(s: &str, what: Part) -> Result<i64, CodecError> {
     match super::json::read_digits(s, 12) {
         Some(n) if !(s.len() > 1 && s.starts_with("0")) => Ok(n),
         _ => Err(CodecError::Malformed(what)),
@@ -102,35 +138,35 @@ pub fn decode(s: &str) -> Result<Record, CodecError> {
     match parts.next() {
         Some("1") => {}
         Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => return Err(CodecError::UnknownVersion),
-        _ => return Err(CodecError::Malformed("version")),
+        _ => return Err(CodecError::Malformed(Part::Version)),
     }
     let mut next = |what| parts.next().ok_or(CodecError::Malformed(what));
-    let consent_id = next("consent id")?;
+    let consent_id = next(Part::ConsentId)?;
     if !is_consent_id(consent_id) {
-        return Err(CodecError::Malformed("consent id"));
+        return Err(CodecError::Malformed(Part::ConsentId));
     }
-    let revision = u32::try_from(number(next("revision")?, "revision")?).map_err(|_| CodecError::Malformed("revision"))?;
-    let first_decision = number(next("first decision")?, "first decision")?;
-    let last_decision = number(next("last decision")?, "last decision")?;
+    let revision = u32::try_from(number(next(Part::Revision)?, Part::Revision)?).map_err(|_| CodecError::Malformed(Part::Revision))?;
+    let first_decision = number(next(Part::FirstDecision)?, Part::FirstDecision)?;
+    let last_decision = number(next(Part::LastDecision)?, Part::LastDecision)?;
     if first_decision > last_decision {
-        return Err(CodecError::Malformed("decision times out of order"));
+        return Err(CodecError::Malformed(Part::TimesOutOfOrder));
     }
-    let list = next("choices")?;
+    let list = next(Part::Choices)?;
     let under_gpc = match (parts.next(), parts.next()) {
         (None, _) => false,
         (Some("g"), None) => true,
-        _ => return Err(CodecError::Malformed("trailing fields")),
+        _ => return Err(CodecError::Malformed(Part::TrailingFields)),
     };
     let mut choices: Vec<(String, bool)> = Vec::new();
     for item in super::text::fields(list, b'~') {
-        let (cat, flag) = super::text::split_at(item, b':').ok_or(CodecError::Malformed("choice"))?;
+        let (cat, flag) = super::text::split_at(item, b':').ok_or(CodecError::Malformed(Part::Choice))?;
         let granted = match flag {
             "1" => true,
             "0" => false,
-            _ => return Err(CodecError::Malformed("choice")),
+            _ => return Err(CodecError::Malformed(Part::Choice)),
         };
         if !is_category_id(cat) || choices.iter().any(|(c, _)| c == cat) {
-            return Err(CodecError::Malformed("category"));
+            return Err(CodecError::Malformed(Part::Category));
         }
         choices.push((cat.to_string(), granted));
     }
@@ -161,27 +197,28 @@ mod tests {
         let g = good();
         let id = "0f".repeat(16);
         let cases: Vec<(String, CodecError)> = vec![
-            (String::new(), CodecError::Malformed("version")),
-            ("garbage".into(), CodecError::Malformed("version")),
+            (String::new(), CodecError::Malformed(Part::Version)),
+            ("garbage".into(), CodecError::Malformed(Part::Version)),
             (g.replacen("1.", "2.", 1), CodecError::UnknownVersion),
             (g.replacen("1.", "99.", 1), CodecError::UnknownVersion),
-            (g[..g.len() - 20].to_string(), CodecError::Malformed("choice")),
-            (format!("1.{id}.7"), CodecError::Malformed("first decision")),
-            (g.replace(&id, "XYZ"), CodecError::Malformed("consent id")),
-            (g.replace(".7.", ".-7."), CodecError::Malformed("revision")),
-            (g.replace(".7.", ".99999999999."), CodecError::Malformed("revision")),
-            (g.replace(".7.", ".07."), CodecError::Malformed("revision")),
-            (g.replace("1700000000", "17e8"), CodecError::Malformed("first decision")),
-            (g.replace("1700000500", "1600000000"), CodecError::Malformed("decision times out of order")),
-            (g.replace("analytics:0", "analytics:2"), CodecError::Malformed("choice")),
-            (g.replace("analytics:0", "analytics"), CodecError::Malformed("choice")),
-            (g.replace("analytics:0", "Analytics:0"), CodecError::Malformed("category")),
-            (g.replace("analytics:0", "marketing:0"), CodecError::Malformed("category")),
-            (g.clone() + ".extra", CodecError::Malformed("trailing fields")),
-            (g.clone() + ".g.g", CodecError::Malformed("trailing fields")),
+            (g[..g.len() - 20].to_string(), CodecError::Malformed(Part::Choice)),
+            (format!("1.{id}.7"), CodecError::Malformed(Part::FirstDecision)),
+            (g.replace(&id, "XYZ"), CodecError::Malformed(Part::ConsentId)),
+            (g.replace(".7.", ".-7."), CodecError::Malformed(Part::Revision)),
+            (g.replace(".7.", ".99999999999."), CodecError::Malformed(Part::Revision)),
+            (g.replace(".7.", ".07."), CodecError::Malformed(Part::Revision)),
+            (g.replace("1700000000", "17e8"), CodecError::Malformed(Part::FirstDecision)),
+            (g.replace("1700000500", "1600000000"), CodecError::Malformed(Part::TimesOutOfOrder)),
+            (g.replace("analytics:0", "analytics:2"), CodecError::Malformed(Part::Choice)),
+            (g.replace("analytics:0", "analytics"), CodecError::Malformed(Part::Choice)),
+            (g.replace("analytics:0", "Analytics:0"), CodecError::Malformed(Part::Category)),
+            (g.replace("analytics:0", "marketing:0"), CodecError::Malformed(Part::Category)),
+            (g.clone() + ".extra", CodecError::Malformed(Part::TrailingFields)),
+            (g.clone() + ".g.g", CodecError::Malformed(Part::TrailingFields)),
             (g.clone() + &"~x:1".repeat(300), CodecError::TooLong),
-            (format!("1.{id}.7.1.2."), CodecError::Malformed("choice")),
+            (format!("1.{id}.7.1.2."), CodecError::Malformed(Part::Choice)),
         ];
+        assert_eq!(CodecError::Malformed(Part::TimesOutOfOrder).to_string(), "stored consent is malformed: decision times out of order");
         for (value, want) in cases {
             assert_eq!(decode(&value), Err(want), "{value}");
         }

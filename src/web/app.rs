@@ -328,11 +328,7 @@ impl App {
             gcm::hint(&self.config, record, seen.as_deref().unwrap_or(""), grants)
         };
         // No borrow across setItem/removeItem: the page may have wrapped them.
-        let Some(ls) = storage::local() else { return };
-        let _ = match hint {
-            Some(h) => ls.set_item(HINT_KEY, &h),
-            None => ls.remove_item(HINT_KEY),
-        };
+        storage::put(HINT_KEY, hint.as_deref().unwrap_or(""));
     }
 
     /// `{categories, consentId, decided}` for `consent:ready`, or `{categories, changed,

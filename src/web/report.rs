@@ -14,11 +14,8 @@ const KEY: &str = "pc_outbox";
 /// Sends events to the configured endpoint; owns its callbacks and listeners.
 pub struct Reporter {
     endpoint: &'static str,
-    /// The outbox's stored form, as last saved.
-    memory: RefCell<String>,
-    /// localStorage refused the last save: memory is the outbox. Only then is it read, so what
-    /// another tab delivered (and removed) is not sent again from here.
-    memory_only: Cell<bool>,
+    /// The outbox's stored form; memory is the outbox while localStorage refuses it.
+    slot: storage::Slot,
     in_flight: RefCell<Vec<String>>,
     warned: Cell<bool>,
     warned_full: Cell<bool>,
@@ -54,8 +51,7 @@ impl Reporter {
         }
         Reporter {
             endpoint,
-            memory: RefCell::new(String::new()),
-            memory_only: Cell::new(false),
+            slot: storage::Slot::new(KEY),
             in_flight: RefCell::new(Vec::new()),
             warned: Cell::new(false),
             warned_full: Cell::new(false),
@@ -65,19 +61,13 @@ impl Reporter {
     }
 
     fn load(&self) -> Outbox {
-        // Both places hold the stored form, so one decode reads either (no clone of the entries).
-        match storage::local().filter(|_| !self.memory_only.get()) {
-            Some(s) => Outbox::decode(&s.get_item(KEY).ok().flatten().unwrap_or_default()),
-            // Decoding is pure Rust: the borrow ends before any page code can run.
-            None => Outbox::decode(&self.memory.borrow()),
-        }
+        Outbox::decode(&self.slot.get())
     }
 
     fn save(&self, o: &Outbox) {
-        let text = o.encode();
-        *self.memory.borrow_mut() = text.clone();
-        let saved = storage::local().is_some_and(|s| if o.entries.is_empty() { s.remove_item(KEY) } else { s.set_item(KEY, &text) }.is_ok());
-        self.memory_only.set(!saved);
+        let text = if o.entries.is_empty() { String::new() } else { o.encode() };
+        let saved = self.slot.set(&text);
+        self.slot.keep_in_memory(!saved);
     }
 
     fn warn_once(&self, msg: &str) {

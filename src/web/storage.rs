@@ -13,16 +13,58 @@ use web_sys::Storage;
 pub struct Store {
     settings: CookieSettings,
     secure: bool,
-    memory: RefCell<Option<String>>,
-    /// The last write reached neither the cookie nor localStorage: memory is the store. Only
-    /// then is it read, so a record another tab removed is not brought back from here.
-    memory_only: Cell<bool>,
+    /// The localStorage mirror; memory is the store once a write reached neither the cookie nor
+    /// localStorage.
+    slot: Slot,
     warned: Cell<bool>,
+}
+
+/// One localStorage key, with memory standing in for it when a write does not land. Memory is
+/// read only while it is the store, so what another tab changed or removed is not brought back
+/// from here. The record and the report outbox each keep one.
+pub struct Slot {
+    key: &'static str,
+    /// The value last written.
+    memory: RefCell<String>,
+    memory_only: Cell<bool>,
+}
+
+impl Slot {
+    pub fn new(key: &'static str) -> Slot {
+        Slot { key, memory: RefCell::new(String::new()), memory_only: Cell::new(false) }
+    }
+
+    /// The stored value, empty when there is none.
+    pub fn get(&self) -> String {
+        if self.memory_only.get() {
+            return self.memory.borrow().clone();
+        }
+        local().and_then(|s| s.get_item(self.key).ok().flatten()).unwrap_or_default()
+    }
+
+    /// Stores `value` (empty: removes the key); whether localStorage took it. Memory keeps it
+    /// either way, for [`Slot::keep_in_memory`].
+    pub fn set(&self, value: &str) -> bool {
+        // No borrow across setItem/removeItem: the page may have wrapped them.
+        value.clone_into(&mut self.memory.borrow_mut());
+        put(self.key, value)
+    }
+
+    /// Whether memory is the store from now on (the owner knows whether the last write landed
+    /// anywhere else).
+    pub fn keep_in_memory(&self, on: bool) {
+        self.memory_only.set(on);
+    }
 }
 
 /// `localStorage`, if reading it does not throw.
 pub fn local() -> Option<Storage> {
     Some(dom::get(dom::window()?.as_ref(), "localStorage")?.unchecked_into())
+}
+
+/// Stores `value` under `key` in localStorage (empty: removes the key); whether that worked.
+pub fn put(key: &str, value: &str) -> bool {
+    local().is_some_and(|s| if value.is_empty() { s.remove_item(key) } else { s.set_item(key, value) }.is_ok())
 }
 
 /// The whole `document.cookie` string, or `None` when reading it throws.
@@ -37,7 +79,7 @@ fn set_cookie(line: &str) -> bool {
 impl Store {
     pub fn new(settings: CookieSettings) -> Store {
         let secure = dom::location("protocol").is_some_and(|p| p == "https:");
-        Store { settings, secure, memory: RefCell::new(None), memory_only: Cell::new(false), warned: Cell::new(false) }
+        Store { slot: Slot::new(settings.name), settings, secure, warned: Cell::new(false) }
     }
 
     fn degrade(&self) {
@@ -47,16 +89,14 @@ impl Store {
     }
 
     /// The stored value: cookie first (it is what sibling sites share), then the localStorage
-    /// mirror, then memory when storage refused the last write.
+    /// mirror, or memory when storage refused the last write.
     pub fn read(&self) -> Option<String> {
         // Empty values are dropped before copying, so only a usable cookie allocates.
         let from_cookie = cookie_header().and_then(|h| {
             let latest = codec::latest(&gate::cookie_values(&h, self.settings.name));
             latest.filter(|v| !v.is_empty()).map(String::from)
         });
-        from_cookie
-            .or_else(|| local().and_then(|s| s.get_item(self.settings.name).ok().flatten()))
-            .or_else(|| self.memory.borrow().clone().filter(|_| self.memory_only.get()))
+        from_cookie.or_else(|| Some(self.slot.get()).filter(|v| !v.is_empty()))
     }
 
     fn attributes(&self, line: &mut String, domain: Option<&str>) {
@@ -75,7 +115,6 @@ impl Store {
 
     /// Stores `value` for `max_age` seconds in every place that works.
     pub fn write(&self, value: &str, max_age: i64) {
-        *self.memory.borrow_mut() = Some(value.to_string());
         let mut line = String::with_capacity(160);
         line.push_str(self.settings.name);
         line.push('=');
@@ -84,8 +123,8 @@ impl Store {
         line.push_str("; max-age=");
         crate::core::json::write_int(&mut line, max_age);
         let cookie_ok = set_cookie(&line) && self.read_cookie_is(value);
-        let local_ok = local().is_some_and(|s| s.set_item(self.settings.name, value).is_ok());
-        self.memory_only.set(!cookie_ok && !local_ok);
+        let local_ok = self.slot.set(value);
+        self.slot.keep_in_memory(!cookie_ok && !local_ok);
         if !cookie_ok && !local_ok {
             self.degrade();
         }
@@ -97,11 +136,8 @@ impl Store {
 
     /// Forgets the stored value everywhere.
     pub fn clear(&self) {
-        *self.memory.borrow_mut() = None;
         self.delete_cookies(&[self.settings.name]);
-        if let Some(s) = local() {
-            let _ = s.remove_item(self.settings.name);
-        }
+        self.slot.set("");
     }
 
     /// Deletes the cookies `names` under every domain they may have been set on.

@@ -236,6 +236,16 @@ h.test('bootstrap tag included three times: one #pc-host, gated scripts run once
   assert.equal(await page.evaluate(() => window.__ev.change.length), 1, 'one consent:change per click');
 });
 
+h.test('imported as an ES module without the bootstrap, default() loads the wasm beside the glue', async ({ page }) => {
+  await page.goto(h.url + '/t/module.html');
+  await waitReady(page);
+  await waitBanner(page, 'layer', 'shown');
+  assert.equal((await gated(page)).analytics, 0, 'nothing gated ran before a choice');
+  await layerButton(page, 'accept-all').click();
+  await page.waitForFunction(() => window.__gated?.analytics >= 1);
+  assert.equal((await gated(page)).analytics, 1, 'the gated script ran once after Accept all');
+});
+
 h.test('the banner loads while the page is still parsing, and starts once the DOM is there', async ({ page }) => {
   await page.goto(h.url + '/t/early.html');
   await waitReady(page);

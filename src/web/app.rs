@@ -2,7 +2,7 @@
 //! part, feeds inputs to the machine and carries out the effects it returns, in order.
 
 use super::dom::{self, Listener};
-use super::render::{Scene, Ui, UiAction};
+use super::render::{Scene, Ui};
 use super::report::Reporter;
 use super::scripts::Gate;
 use super::storage::{self, Store};
@@ -94,19 +94,7 @@ pub fn start(config_text: &str, build_hash: &str, gcm_defaulted: bool) -> bool {
     seed.push_str(config_text);
     let banner_version = sha256::hex(&sha256::digest(seed.as_bytes())[..16]);
 
-    let ui = Ui::build(&config, &lang, |action| {
-        let input = match action {
-            UiAction::AcceptAll(s) => Input::AcceptAll(s),
-            UiAction::RejectAll(s) => Input::RejectAll(s),
-            UiAction::Save(granted) => Input::Choose(granted, crate::core::event::Surface::Preferences),
-            UiAction::OpenPreferences => {
-                with(|app| app.ui.as_ref().map(Ui::remember_opener));
-                Input::ShowPreferences
-            }
-            UiAction::ClosePreferences => Input::ClosePreferences,
-        };
-        dispatch(input);
-    });
+    let ui = Ui::build(&config, &lang, dispatch);
     let gate = Gate::new(
         || {
             with(|app| app.gate.loaded());

@@ -210,8 +210,18 @@ impl App {
         gate::granted(self.machine.borrow().grants())
     }
 
-    pub fn consent_id(&self) -> Option<String> {
+    /// Whether `category` is granted now (no list of the granted ones built to search).
+    pub fn is_granted(&self, category: &str) -> bool {
+        gate::is_granted(category, self.machine.borrow().grants())
+    }
+
+    fn consent_id(&self) -> Option<String> {
         self.machine.borrow().consent_id().map(String::from)
+    }
+
+    /// The consent id as a JS string, or `null` before a decision: no Rust copy of it on the way.
+    pub fn consent_id_value(&self) -> JsValue {
+        self.machine.borrow().consent_id().map_or(JsValue::NULL, JsValue::from_str)
     }
 
     /// Feeds an input and carries out its effects. The machine is borrowed only while it steps.

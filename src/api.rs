@@ -20,7 +20,7 @@ pub fn start(config: &str, build: &str, defaulted: bool) -> bool {
 /// Whether `category` is granted now.
 #[wasm_bindgen]
 pub fn accepted(category: &str) -> bool {
-    app::with(|a| a.granted().contains(&category)).unwrap_or(false)
+    app::with(|a| a.is_granted(category)).unwrap_or(false)
 }
 
 /// Every granted category, essential included.
@@ -81,5 +81,5 @@ pub fn reset() {
 /// The visitor's pseudonymous consent id, once a decision exists; `null` before.
 #[wasm_bindgen(js_name = consentId)]
 pub fn consent_id() -> JsValue {
-    app::with(|a| a.consent_id()).flatten().map_or(JsValue::NULL, |id| JsValue::from_str(&id))
+    app::with(App::consent_id_value).unwrap_or(JsValue::NULL)
 }

@@ -119,6 +119,12 @@ pub fn child(doc: &Document, parent: &Node, spec: &str, content: Option<&str>) -
     el
 }
 
+/// [`child`] with text, for an element nothing refers to later: dropped here rather than at each
+/// call site.
+pub fn leaf(doc: &Document, parent: &Node, spec: &str, content: &str) {
+    child(doc, parent, spec, Some(content));
+}
+
 /// The elements under `root` (a document, shadow root or element) matching a fixed `selector`,
 /// in document order.
 pub fn select_all(root: &JsValue, selector: &str) -> Vec<Element> {

@@ -3,27 +3,16 @@
 //! WAI-ARIA dialog pattern. Renders what the machine decided; decides nothing.
 
 use super::dom::{self, Listener};
-use crate::core::config::Config;
+use crate::core::config::{Config, Texts};
 use crate::core::event::Surface;
 use crate::core::i18n;
-use crate::core::machine::View;
+use crate::core::machine::{Input, View};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Event, ShadowRoot};
+use web_sys::{Document, Element, Event, ShadowRoot};
 
 const CSS: &str = include_str!("banner.css");
 pub const HOST_ID: &str = "pc-host";
-
-/// What the visitor did in the banner.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UiAction {
-    AcceptAll(Surface),
-    RejectAll(Surface),
-    /// Save the switches: these optional categories are on.
-    Save(Vec<String>),
-    OpenPreferences,
-    ClosePreferences,
-}
 
 /// What to show; a snapshot of the machine.
 pub struct Scene<'a> {
@@ -62,17 +51,24 @@ fn surface_of(el: &Element) -> Surface {
 
 impl Ui {
     /// Builds the banner (hidden) at the start of `<body>`, so keyboard users meet it first.
-    /// `on_action` receives every visitor action.
-    pub fn build(config: &Config, lang: &str, on_action: impl Fn(UiAction) + Clone + 'static) -> Option<Ui> {
+    /// `on_input` receives every visitor action as the machine's input.
+    //
+    // The machine's inputs, not a UI action enum of its own that `start` mapped onto them; the
+    // opener is remembered in `show`, as for `showPreferences()`. Measured: −225 B raw wasm,
+    // −113 B brotli total on this batch.
+    pub fn build(config: &Config, lang: &str, on_input: impl Fn(Input) + Clone + 'static) -> Option<Ui> {
         let doc = dom::document()?;
-        let body = doc.body()?;
+        // `body` and `adoptedStyleSheets` through `get`/`set_prop`: two web-sys imports fewer.
+        let body = dom::get(&doc, "body")?;
         let host = dom::create(&doc, "div");
         dom::set_attr(&host, "id", HOST_ID);
         let root = dom::dom(&host).attach_shadow(&dom::object(&[("mode", &"open".into())]));
         // Constructable stylesheets are missing from older browsers: then the constructor throws.
         if let Ok(sheet) = web_sys::CssStyleSheet::new() {
             dom::dom(&sheet).replace_sync(CSS);
-            root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+            let sheets = js_sys::Array::new();
+            sheets.push(&sheet);
+            dom::set_prop(&root, "adoptedStyleSheets", &sheets);
         }
         let t = config.texts_for(lang);
         let dir = if i18n::is_rtl(lang) { "rtl" } else { "ltr" };
@@ -86,7 +82,7 @@ impl Ui {
             el
         };
         let layer = localized(dom::child(&doc, r, "section class=layer role=region aria-labelledby=pc-t hidden", None));
-        dom::child(&doc, &layer, "h2 id=pc-t", Some(t.title));
+        dom::leaf(&doc, &layer, "h2 id=pc-t", t.title);
         // Separators are part of the text before them: no text nodes to create.
         let mut description = String::from(t.description);
         if config.privacy_policy_url.is_some() {
@@ -96,15 +92,12 @@ impl Ui {
         if let Some(url) = &config.privacy_policy_url {
             dom::set_attr(&dom::child(&doc, &p, "a", Some(t.policy_link)), "href", url);
         }
-        let row = dom::child(&doc, &layer, "div class=row", None);
-        dom::child(&doc, &row, "button type=button class=btn data-action=accept-all", Some(t.accept_all));
-        dom::child(&doc, &row, "button type=button class=btn data-action=reject-all", Some(t.reject_all));
-        dom::child(&doc, &row, "button type=button class=alt data-action=customize", Some(t.customize));
+        buttons(&doc, &layer, t, "button type=button class=alt data-action=customize", t.customize);
 
         // Preferences: a modal dialog.
         let backdrop = dom::child(&doc, r, "div class=backdrop hidden", None);
         let dialog = localized(dom::child(&doc, &backdrop, "div class=prefs role=dialog aria-modal=true aria-labelledby=pc-pt tabindex=-1", None));
-        dom::child(&doc, &dialog, "h2 id=pc-pt", Some(t.preferences_title));
+        dom::leaf(&doc, &dialog, "h2 id=pc-pt", t.preferences_title);
         let gpc_notice = dom::child(&doc, &dialog, "p class=note data-gpc-notice role=status hidden", Some(t.gpc_notice));
         let mut switches = Vec::new();
         for (i, (cat, text)) in config.categories.iter().zip(&t.categories).enumerate() {
@@ -112,7 +105,7 @@ impl Ui {
             crate::core::json::write_int(&mut desc_id, i as i64);
             let wrap = dom::child(&doc, &dialog, "div class=cat", None);
             let label = dom::child(&doc, &wrap, "label", None);
-            dom::child(&doc, &label, "span", Some(text.title));
+            dom::leaf(&doc, &label, "span", text.title);
             let input = dom::child(&doc, &label, "input type=checkbox role=switch", None);
             dom::set_attr(&input, "data-category", cat.id);
             dom::set_attr(&input, "aria-describedby", &desc_id);
@@ -127,10 +120,7 @@ impl Ui {
         label.push_str(": ");
         let cid = dom::child(&doc, &dialog, "p class=cid", Some(&label));
         let consent_id = dom::child(&doc, &cid, "code data-consent-id", None);
-        let row = dom::child(&doc, &dialog, "div class=row", None);
-        dom::child(&doc, &row, "button type=button class=btn data-action=accept-all", Some(t.accept_all));
-        dom::child(&doc, &row, "button type=button class=btn data-action=reject-all", Some(t.reject_all));
-        dom::child(&doc, &row, "button type=button class=alt data-action=save", Some(t.save));
+        buttons(&doc, &dialog, t, "button type=button class=alt data-action=save", t.save);
         dom::set_attr(&dom::child(&doc, &dialog, "button type=button class=x data-action=close", Some("×")), "aria-label", t.close);
 
         let reopen = if config.reopen_button {
@@ -153,14 +143,14 @@ impl Ui {
         }
 
         let dialog_for_save = dialog.clone();
-        let act = on_action.clone();
+        let act = on_input.clone();
         let click = Listener::new(&root, "click", move |ev| {
             let Some(button) = dom::closest(&ev, "[data-action]") else { return };
-            let action = match dom::attr(&button, "data-action").as_deref() {
-                Some("accept-all") => UiAction::AcceptAll(surface_of(&button)),
-                Some("reject-all") => UiAction::RejectAll(surface_of(&button)),
-                Some("customize") | Some("reopen") => UiAction::OpenPreferences,
-                Some("close") => UiAction::ClosePreferences,
+            let input = match dom::attr(&button, "data-action").as_deref() {
+                Some("accept-all") => Input::AcceptAll(surface_of(&button)),
+                Some("reject-all") => Input::RejectAll(surface_of(&button)),
+                Some("customize") | Some("reopen") => Input::ShowPreferences,
+                Some("close") => Input::ClosePreferences,
                 // Read from the dialog itself: its switches are the truth, and no copy of them is kept.
                 Some("save") => {
                     let mut on = Vec::new();
@@ -169,17 +159,17 @@ impl Ui {
                             on.push(c);
                         }
                     }
-                    UiAction::Save(on)
+                    Input::Choose(on, Surface::Preferences)
                 }
                 _ => return,
             };
-            act(action);
+            act(input);
         });
-        let act = on_action.clone();
+        let act = on_input.clone();
         let open_links = Listener::new(&doc, "click", move |ev| {
             if dom::closest(&ev, "[data-consent-open]").is_some() {
                 ev.prevent_default();
-                act(UiAction::OpenPreferences);
+                act(Input::ShowPreferences);
             }
         });
         let dialog_for_keys = dialog.clone();
@@ -193,7 +183,7 @@ impl Ui {
             match dom::prop(&ev, "key").as_string().as_deref() {
                 Some("Escape") => {
                     ev.prevent_default();
-                    on_action(UiAction::ClosePreferences);
+                    on_input(Input::ClosePreferences);
                 }
                 Some("Tab") => trap_tab(&dialog_for_keys, &root_for_keys, &ev),
                 _ => {}
@@ -219,6 +209,13 @@ impl Ui {
     /// Shows `scene`, moving focus as the dialog pattern asks.
     pub fn show(&self, scene: &Scene) {
         let was = self.view.replace(scene.view);
+        let opening = scene.view == View::Preferences && was != View::Preferences;
+        // Focus goes back to what had it when the dialog closes, however it was opened (a banner
+        // button, a page link, `showPreferences()` on a page button). Read before anything is
+        // hidden: a button that is hidden loses focus.
+        if opening && self.opener.borrow().is_none() {
+            self.remember_opener();
+        }
         dom::flag(&self.layer, "hidden", scene.view != View::Banner);
         dom::flag(&self.backdrop, "hidden", scene.view != View::Preferences);
         if let Some(r) = &self.reopen {
@@ -226,12 +223,7 @@ impl Ui {
         }
         dom::flag(&self.gpc_notice, "hidden", !scene.gpc_honoured);
         dom::text(&self.consent_id, scene.consent_id.unwrap_or("—"));
-        if scene.view == View::Preferences && was != View::Preferences {
-            // Opened through the API (`showPreferences()` on a page button): give focus back
-            // to what had it, as when opened from the banner.
-            if self.opener.borrow().is_none() {
-                self.remember_opener();
-            }
+        if opening {
             for (id, input) in &self.switches {
                 let on = crate::core::gate::is_granted(id, scene.grants);
                 dom::set_prop(input, "checked", &JsValue::from_bool(on));
@@ -253,11 +245,19 @@ impl Ui {
     }
 
     /// Remembers what had focus, to give it back when the dialog closes.
-    pub fn remember_opener(&self) {
+    fn remember_opener(&self) {
         let inner = dom::active(&self.root);
         let outer = dom::document().and_then(|d| dom::active(&d)).filter(|e| *e != self.host);
         *self.opener.borrow_mut() = inner.or(outer);
     }
+}
+
+/// The row of buttons both layers end with: accept all, reject all, then `last`.
+fn buttons(doc: &Document, parent: &Element, t: &Texts, last: &str, last_text: &str) {
+    let row = dom::child(doc, parent, "div class=row", None);
+    dom::leaf(doc, &row, "button type=button class=btn data-action=accept-all", t.accept_all);
+    dom::leaf(doc, &row, "button type=button class=btn data-action=reject-all", t.reject_all);
+    dom::leaf(doc, &row, last, last_text);
 }
 
 fn trap_tab(dialog: &Element, root: &ShadowRoot, k: &Event) {

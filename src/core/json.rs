@@ -221,12 +221,15 @@ impl Parser<'_> {
     fn int(&mut self) -> Result<Value, Failed> {
         let neg = self.eat(b"-");
         let start = self.i;
-        let mut n: i64 = 0;
+        // Unsigned and compared with constants: `i64::checked_mul` compiles to a 128-bit multiply
+        // (`__multi3`) that nothing else in the banner needs. Measured: −82 B brotli.
+        let mut n: u64 = 0;
         while let Some(d @ b'0'..=b'9') = self.s.get(self.i).copied() {
-            n = match n.checked_mul(10).and_then(|n| n.checked_add(i64::from(d - b'0'))) {
-                Some(n) => n,
-                None => return Err(self.fail(JsonError::Syntax { at: start, what: "integer out of range" })),
-            };
+            // Up to i64::MAX / 10, `n * 10 + 9` fits in a u64.
+            n = if n <= i64::MAX as u64 / 10 { n * 10 + u64::from(d - b'0') } else { u64::MAX };
+            if n > i64::MAX as u64 {
+                return Err(self.fail(JsonError::Syntax { at: start, what: "integer out of range" }));
+            }
             self.i += 1;
         }
         let digits = self.i - start;
@@ -239,6 +242,7 @@ impl Parser<'_> {
         if let Some(b'.' | b'e' | b'E') = self.s.get(self.i) {
             return Err(self.err("only integers are accepted"));
         }
+        let n = n as i64;
         Ok(Value::Int(if neg { -n } else { n }))
     }
 
@@ -436,6 +440,10 @@ mod tests {
             "\"\\ud800\"", "99999999999999999999", "{a:1}", "-",
         ] {
             assert!(parse(bad).is_err(), "accepted {bad:?}");
+        }
+        assert_eq!(parse("9223372036854775807"), Ok(Value::Int(i64::MAX)));
+        for out_of_range in ["9223372036854775808", "-9223372036854775808", "10000000000000000000", "92233720368547758070"] {
+            assert!(matches!(parse(out_of_range), Err(JsonError::Syntax { at: _, what: "integer out of range" })), "{out_of_range}");
         }
         assert_eq!(parse(r#"{"a":1,"a":2}"#), Err(JsonError::DuplicateKey("a".into())));
         let deep = "[".repeat(MAX_DEPTH + 2) + &"]".repeat(MAX_DEPTH + 2);

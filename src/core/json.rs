@@ -419,6 +419,12 @@ pub(crate) fn hex_digit(n: u32) -> char {
     char::from_digit(n & 0xF, 16).unwrap_or('0')
 }
 
+/// Appends `b` as two lowercase hex digits.
+pub(crate) fn push_hex(out: &mut String, b: u8) {
+    out.push(hex_digit(u32::from(b >> 4)));
+    out.push(hex_digit(u32::from(b)));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -249,13 +249,11 @@ impl Parser<'_> {
     fn hex4(&mut self) -> Result<u32, Failed> {
         let mut n = 0u32;
         for _ in 0..4 {
-            let d = match self.s.get(self.i) {
-                Some(c @ b'0'..=b'9') => c - b'0',
-                Some(c @ b'a'..=b'f') => c - b'a' + 10,
-                Some(c @ b'A'..=b'F') => c - b'A' + 10,
-                _ => return Err(self.err("bad \\u escape")),
+            let d = match self.s.get(self.i).and_then(|&c| char::from(c).to_digit(16)) {
+                Some(d) => d,
+                None => return Err(self.err("bad \\u escape")),
             };
-            n = n * 16 + u32::from(d);
+            n = n * 16 + d;
             self.i += 1;
         }
         Ok(n)

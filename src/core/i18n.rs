@@ -29,8 +29,7 @@ pub fn pick<'a>(have: &[&'a str], html_lang: Option<&str>, browser: &[&str], def
 
 /// [`pick`] over a config's languages.
 pub fn choose<'a>(config: &'a Config, html_lang: Option<&str>, browser: &[&str]) -> &'a str {
-    let have: Vec<&str> = config.texts.iter().map(|(l, _)| *l).collect();
-    pick(&have, html_lang, browser, config.default_language)
+    pick(config.languages, html_lang, browser, config.default_language)
 }
 
 /// Right-to-left text: a language written right to left by default, unless a script subtag says

@@ -180,16 +180,11 @@ pub struct Config {
     pub gpc_categories: &'static [&'static str],
 }
 
-const TOP: [&str; 13] = [
-    "siteId", "revision", "lifetimeDays", "cookie", "endpoint", "privacyPolicyUrl", "defaultLanguage",
-    "reopenButton", "categories", "texts", "consentMode", "gpc", "$schema",
-];
+/// The known top-level keys (see [`Obj::only`]).
+const TOP: &str = "siteId revision lifetimeDays cookie endpoint privacyPolicyUrl defaultLanguage reopenButton categories texts consentMode gpc $schema";
 /// The keys of one language's texts, in [`Texts`] field order: [`REQUIRED_TEXTS`] required ones,
 /// then one per [`ENGLISH_FALLBACK`] entry, then `categories`.
-const TEXT_KEYS: [&str; 13] = [
-    "title", "description", "acceptAll", "rejectAll", "customize", "save", "preferencesTitle", "close", "reopen",
-    "policyLink", "gpcNotice", "consentIdLabel", "categories",
-];
+const TEXT_KEYS: &str = "title description acceptAll rejectAll customize save preferencesTitle close reopen policyLink gpcNotice consentIdLabel categories";
 const REQUIRED_TEXTS: usize = 7;
 /// The last resort for the optional texts `close`, `reopen`, `policyLink`, `gpcNotice`, `consentIdLabel`.
 const ENGLISH_FALLBACK: [&str; 5] =
@@ -222,7 +217,7 @@ impl Config {
 
     fn from_value(v: &'static Value) -> Result<Config, FieldError> {
         let o = Obj::new(v, "")?;
-        o.only(&TOP)?;
+        o.only(TOP)?;
 
         let site_id = o.str("siteId")?;
         if !super::event::is_site_id(site_id) {
@@ -269,7 +264,7 @@ impl Config {
         let gpc_categories = match o.opt_obj("gpc")? {
             None => default_gpc(categories),
             Some(g) => {
-                g.only(&["categories"])?;
+                g.only("categories")?;
                 let list = g.strs("categories")?;
                 for (i, c) in list.iter().enumerate() {
                     match find(categories, c) {
@@ -377,7 +372,7 @@ fn is_cookie_token(s: &str, wildcard: bool) -> bool {
 fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
     let mut c = CookieSettings { name: "pc_consent", domain: None, path: "/", same_site: SameSite::Lax };
     let Some(o) = o else { return Ok(c) };
-    o.only(&["name", "domain", "path", "sameSite"])?;
+    o.only("name domain path sameSite")?;
     if let Some(name) = o.opt_str("name")? {
         if !is_cookie_token(name, false) {
             return Err(o.invalid("name", "must be a cookie name (letters, digits, _ - .)"));
@@ -421,7 +416,7 @@ fn parse_categories(o: &Obj<'static>) -> Result<&'static [Category], FieldError>
     let mut out: Vec<Category> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let c = Obj::new(item, keep(index(path, i)))?;
-        c.only(&["id", "required", "cookies"])?;
+        c.only("id required cookies")?;
         let id = c.str("id")?;
         if !is_category_id(id) {
             return Err(c.invalid("id", "must match [a-z][a-z0-9_-]{0,31}"));
@@ -459,7 +454,7 @@ fn find<'a>(categories: &'a [Category], id: &str) -> Option<&'a Category> {
 }
 
 fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, categories: &[Category]) -> Result<Texts, FieldError> {
-    t.only(&TEXT_KEYS)?;
+    t.only(TEXT_KEYS)?;
     let cats = t.obj("categories")?;
     if let Some((k, _)) = cats.entries().iter().find(|(k, _)| !known(categories, k)) {
         return Err(cats.invalid(k, NOT_A_CATEGORY));
@@ -467,7 +462,7 @@ fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, categories: &[Category
     let mut texts = Vec::with_capacity(categories.len());
     for k in categories {
         let c = cats.obj(k.id)?;
-        c.only(&["title", "description"])?;
+        c.only("title description")?;
         texts.push(CategoryText { title: filled(&c, "title", c.str("title")?)?, description: c.str("description")? });
     }
     let texts = texts.leak();
@@ -475,7 +470,7 @@ fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, categories: &[Category
     // seven are required and must not be blank; the other five fall back to the default
     // language, then to English, so a partial translation still renders every control with a name.
     let mut values = [""; REQUIRED_TEXTS + ENGLISH_FALLBACK.len()];
-    for (i, &key) in TEXT_KEYS[..values.len()].iter().enumerate() {
+    for (i, key) in super::text::fields(TEXT_KEYS, b' ').take(values.len()).enumerate() {
         let value = match i.checked_sub(REQUIRED_TEXTS) {
             None => filled(t, key, t.str(key)?)?,
             // A blank text would leave a control (a switch, the close or re-open button, the
@@ -536,7 +531,7 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
         ads_data_redaction: false,
     };
     let Some(o) = o else { return Ok(cm) };
-    o.only(&["enabled", "waitForUpdate", "map", "regions", "urlPassthrough", "adsDataRedaction"])?;
+    o.only("enabled waitForUpdate map regions urlPassthrough adsDataRedaction")?;
     cm.enabled = o.opt_bool("enabled")?.unwrap_or(true);
     cm.url_passthrough = o.opt_bool("urlPassthrough")?.unwrap_or(false);
     cm.ads_data_redaction = o.opt_bool("adsDataRedaction")?.unwrap_or(false);
@@ -565,7 +560,7 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
         let mut defaults = Vec::with_capacity(regions.len());
         for (i, r) in regions.iter().enumerate() {
             let r = Obj::new(r, keep(index(path, i)))?;
-            r.only(&["region", "granted"])?;
+            r.only("region granted")?;
             let codes = r.strs("region")?;
             if codes.is_empty() {
                 return Err(r.fail("region", Problem::Missing));

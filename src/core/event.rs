@@ -113,10 +113,7 @@ impl EventError {
     }
 }
 
-const FIELDS: [&str; 12] = [
-    "event_id", "consent_id", "site_id", "action", "choices", "surface", "revision", "banner_version",
-    "language", "page", "client_ts", "gpc",
-];
+const FIELDS: &str = "event_id consent_id site_id action choices surface revision banner_version language page client_ts gpc";
 
 impl ConsentEvent {
     /// Reads and validates an event body.
@@ -142,7 +139,7 @@ impl ConsentEvent {
 
     fn from_value(v: &Value) -> Result<Self, FieldError> {
         let o = Obj::new(v, "")?;
-        o.only(&FIELDS)?;
+        o.only(FIELDS)?;
         let bad = |key: &str, why: &'static str| FieldError::new(o.at(key), Problem::Invalid(why));
 
         let event_id = o.str("event_id")?;

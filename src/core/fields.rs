@@ -132,9 +132,11 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// Fails on the first key not in `allowed`.
-    pub fn only(&self, allowed: &[&str]) -> Result<(), FieldError> {
-        match self.entries.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+    /// Fails on the first key not in `allowed`, the known keys separated by spaces. One string
+    /// per object rather than an array of `&str`: an array is a table of addresses and lengths
+    /// beside the same text, which compresses worse (measured: −10 B brotli).
+    pub fn only(&self, allowed: &str) -> Result<(), FieldError> {
+        match self.entries.iter().find(|(k, _)| !super::text::fields(allowed, b' ').any(|a| a == k)) {
             Some((k, _)) => Err(self.fail(k, Problem::Unknown)),
             None => Ok(()),
         }
@@ -290,7 +292,7 @@ mod tests {
         let v: &'static Value = Box::leak(Box::new(parse(r#"{"a": {"b": 1, "c": "x", "n": null}}"#).unwrap()));
         let root = Obj::new(v, "").unwrap();
         let a = root.obj("a").unwrap();
-        assert_eq!(a.only(&["b"]).unwrap_err().to_string(), "`a.c`: is not a known field");
+        assert_eq!(a.only("b n").unwrap_err().to_string(), "`a.c`: is not a known field");
         assert_eq!(a.str("b").unwrap_err().to_string(), "`a.b`: must be a string");
         assert_eq!(a.int("z").unwrap_err().to_string(), "`a.z`: is required");
         assert_eq!(a.int("n").unwrap_err().problem, Problem::Missing);

@@ -598,7 +598,7 @@ pub fn is_region_code(s: &str) -> bool {
     };
     let known = matches!(country.as_bytes(), [a @ b'A'..=b'Z', b @ b'A'..=b'Z']
         if ISO_3166_1[usize::from(a - b'A')] >> (b - b'A') & 1 == 1);
-    known && sub.map_or(true, |sub| (1..=3).contains(&sub.len()) && sub.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+    known && sub.map_or(true, |sub| matches!(sub.len(), 1..=3) && sub.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
 }
 
 #[cfg(test)]

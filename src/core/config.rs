@@ -345,7 +345,7 @@ pub fn is_category_id(s: &str) -> bool {
 
 /// Only http(s) URLs, or a same-origin path, may reach the page as links or request targets.
 pub fn is_safe_url(s: &str) -> bool {
-    let ok_chars = !s.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'"' || b == b'<' || b == b'>' || b == b'\\');
+    let ok_chars = !s.as_bytes().iter().any(|&b| b <= b' ' || b == 0x7f || b == b'"' || b == b'<' || b == b'>' || b == b'\\');
     let shape = (s.starts_with("/") && !s.starts_with("//"))
         || s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).is_some_and(|r| !r.is_empty() && !r.starts_with("/"));
     ok_chars && shape && s.len() <= 2048
@@ -362,7 +362,7 @@ fn url_field(o: &Obj<'static>, key: &str) -> Result<Option<&'static str>, FieldE
 fn is_cookie_token(s: &str, wildcard: bool) -> bool {
     !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| {
+        && s.as_bytes().iter().all(|&b| {
             b.is_ascii_alphanumeric()
                 || matches!(b, b'!' | b'#'..=b'&' | b'\'' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
                 || (wildcard && b == b'*')
@@ -380,11 +380,11 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
         c.name = name;
     }
     if let Some(domain) = o.opt_str("domain")? {
-        let d = &domain[domain.bytes().take_while(|&b| b == b'.').count()..];
+        let d = &domain[domain.as_bytes().iter().take_while(|&&b| b == b'.').count()..];
         let ok = !d.is_empty()
             && d.len() <= 253
             && !d.starts_with("-")
-            && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            && d.as_bytes().iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
             // Bytes, not `str::contains`: a substring search pulls in the two-way searcher (~1 KB).
             && !d.as_bytes().windows(2).any(|w| w == b"..");
         if !ok {
@@ -393,7 +393,7 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
         c.domain = Some(d.to_ascii_lowercase().leak());
     }
     if let Some(path) = o.opt_str("path")? {
-        if !path.starts_with("/") || path.bytes().any(|b| b <= b' ' || b == b';') {
+        if !path.starts_with("/") || path.as_bytes().iter().any(|&b| b <= b' ' || b == b';') {
             return Err(o.invalid("path", "must start with / and hold no spaces or ;"));
         }
         c.path = path;
@@ -598,7 +598,7 @@ pub fn is_region_code(s: &str) -> bool {
     };
     let known = matches!(country.as_bytes(), [a @ b'A'..=b'Z', b @ b'A'..=b'Z']
         if ISO_3166_1[usize::from(a - b'A')] >> (b - b'A') & 1 == 1);
-    known && sub.map_or(true, |sub| matches!(sub.len(), 1..=3) && sub.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+    known && sub.map_or(true, |sub| matches!(sub.len(), 1..=3) && sub.as_bytes().iter().all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit()))
 }
 
 #[cfg(test)]

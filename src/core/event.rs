@@ -185,7 +185,7 @@ impl ConsentEvent {
         let revision = o.int("revision")?;
         let revision = u32::try_from(revision).map_err(|_| bad("revision", "must be between 0 and 4294967295"))?;
         let banner_version = o.str("banner_version")?;
-        if !(8..=64).contains(&banner_version.len()) || !banner_version.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !(8..=64).contains(&banner_version.len()) || !banner_version.as_bytes().iter().all(|&b| b.is_ascii_hexdigit()) {
             return Err(bad("banner_version", "must be 8 to 64 hex digits"));
         }
         let language = o.str("language")?;
@@ -291,8 +291,8 @@ pub fn is_site_id(s: &str) -> bool {
 /// A BCP 47-shaped tag: 2–3 letters, then `-`-separated alphanumeric subtags, 35 bytes at most.
 pub fn is_language_tag(s: &str) -> bool {
     let mut parts = super::text::fields(s, b'-');
-    let first_ok = parts.next().is_some_and(|p| matches!(p.len(), 2..=3) && p.bytes().all(|b| b.is_ascii_alphabetic()));
-    first_ok && s.len() <= 35 && parts.all(|p| matches!(p.len(), 1..=8) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+    let first_ok = parts.next().is_some_and(|p| matches!(p.len(), 2..=3) && p.as_bytes().iter().all(|&b| b.is_ascii_alphabetic()));
+    first_ok && s.len() <= 35 && parts.all(|p| matches!(p.len(), 1..=8) && p.as_bytes().iter().all(|&b| b.is_ascii_alphanumeric()))
 }
 
 /// The `page` of an event from `location.origin` and `location.pathname`: cut (at a character
@@ -323,7 +323,7 @@ pub fn page_without_query(url: &str) -> Option<String> {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
     let end = url.find(['?', '#']).unwrap_or(url.len());
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let ok = host_end > 0 && url.len() < 2048 && !url.bytes().any(|b| b <= b' ' || b == 0x7f);
+    let ok = host_end > 0 && url.len() < 2048 && !url.as_bytes().iter().any(|&b| b <= b' ' || b == 0x7f);
     ok.then(|| url[..end].to_string())
 }
 

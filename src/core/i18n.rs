@@ -38,7 +38,7 @@ pub fn is_rtl(lang: &str) -> bool {
     let lang = lang.to_ascii_lowercase();
     let mut subtags = super::text::fields(&lang, b'-');
     let primary = subtags.next().unwrap_or("");
-    match subtags.find(|s| s.len() == 4 && s.bytes().all(|b| b.is_ascii_lowercase())) {
+    match subtags.find(|s| s.len() == 4 && s.as_bytes().iter().all(|&b| b.is_ascii_lowercase())) {
         Some(script) => matches!(script, "arab" | "hebr" | "thaa" | "syrc" | "nkoo" | "adlm" | "rohg"),
         None => matches!(primary, "ar" | "he" | "fa" | "ur" | "ps" | "sd" | "ug" | "yi" | "dv" | "ckb" | "syr"),
     }

@@ -40,13 +40,13 @@ pub fn uuid_v4(bytes: &[u8; 16]) -> String {
 
 /// True for 32 lowercase hex digits.
 pub fn is_consent_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    s.len() == 32 && s.as_bytes().iter().all(|&b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// True for a canonical lowercase UUID (any version).
 pub fn is_uuid(s: &str) -> bool {
     s.len() == 36
-        && s.bytes().enumerate().all(|(i, b)| match i {
+        && s.as_bytes().iter().enumerate().all(|(i, &b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
             _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
         })

@@ -357,7 +357,7 @@ pub fn read_digits(s: &str, max_len: usize) -> Option<i64> {
     if s.is_empty() || s.len() > max_len.min(18) {
         return None;
     }
-    s.bytes().try_fold(0i64, |n, b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+    s.as_bytes().iter().try_fold(0i64, |n, &b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
 }
 
 /// Appends a decimal integer.

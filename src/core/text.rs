@@ -2,6 +2,10 @@
 //!
 //! `str::split(char)` brings std's char searcher and a SIMD-style memchr into the wasm (~1 KB);
 //! these two functions cover every separator the banner uses with one small byte search.
+//!
+//! Byte checks in the config, event, id and text readers iterate `s.as_bytes()`, not `s.bytes()`:
+//! the size build calls `str::bytes` and `Copied::next` (one call per byte) out of line
+//! (measured: −115 B brotli).
 
 /// The pieces of `s` between each `sep`, like `s.split(sep as char)`.
 ///

@@ -380,7 +380,7 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
         c.name = name;
     }
     if let Some(domain) = o.opt_str("domain")? {
-        let d = &domain[domain.as_bytes().iter().take_while(|&&b| b == b'.').count()..];
+        let d = domain.trim_start_matches('.');
         let ok = !d.is_empty()
             && d.len() <= 253
             && !d.starts_with("-")

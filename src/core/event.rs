@@ -292,7 +292,7 @@ pub fn is_site_id(s: &str) -> bool {
 pub fn is_language_tag(s: &str) -> bool {
     let mut parts = super::text::fields(s, b'-');
     let first_ok = parts.next().is_some_and(|p| matches!(p.len(), 2..=3) && p.as_bytes().iter().all(|&b| b.is_ascii_alphabetic()));
-    first_ok && s.len() <= 35 && parts.all(|p| matches!(p.len(), 1..=8) && p.as_bytes().iter().all(|&b| b.is_ascii_alphanumeric()))
+    first_ok && s.len() <= 35 && parts.all(|p| matches!(p.len(), 1..=8) && p.as_bytes().iter().all(|&b| matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9')))
 }
 
 /// The `page` of an event from `location.origin` and `location.pathname`: cut (at a character

@@ -389,7 +389,10 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
         if !ok {
             return Err(o.invalid("domain", "must be a host name such as example.com"));
         }
-        c.domain = Some(d.to_ascii_lowercase().leak());
+        // Lowered in place, like the language tag in `i18n::is_rtl`.
+        let mut d = String::from(d);
+        d.make_ascii_lowercase();
+        c.domain = Some(d.leak());
     }
     if let Some(path) = o.opt_str("path")? {
         if !path.starts_with("/") || path.as_bytes().iter().any(|&b| b <= b' ' || b == b';') {

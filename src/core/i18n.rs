@@ -35,7 +35,10 @@ pub fn choose<'a>(config: &'a Config, html_lang: Option<&str>, browser: &[&str])
 /// Right-to-left text: a language written right to left by default, unless a script subtag says
 /// otherwise (`az-Arab` and `pa-Arab` are right to left, `uz-Latn` is not).
 pub fn is_rtl(lang: &str) -> bool {
-    let lang = lang.to_ascii_lowercase();
+    // Copied and lowered in place: `to_ascii_lowercase` collects through a mapped iterator, ~170 B
+    // of wasm for it and the cookie domain (measured: −69 B brotli for both).
+    let mut lang = String::from(lang);
+    lang.make_ascii_lowercase();
     let mut subtags = super::text::fields(&lang, b'-');
     let primary = subtags.next().unwrap_or("");
     match subtags.find(|s| s.len() == 4 && s.as_bytes().iter().all(|&b| b.is_ascii_lowercase())) {

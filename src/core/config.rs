@@ -240,7 +240,7 @@ impl Config {
 
         let texts_obj = o.obj("texts")?;
         if texts_obj.entries().is_empty() {
-            return Err(FieldError::new(texts_obj.path.into(), Problem::Invalid("must have at least one language")));
+            return Err(o.invalid("texts", "must have at least one language"));
         }
         let default_language = match o.opt_str("defaultLanguage")? {
             Some(l) if texts_obj.opt(l).is_none() => return Err(o.invalid("defaultLanguage", "must be a language in `texts`")),
@@ -253,7 +253,7 @@ impl Config {
         for (lang, _) in texts_obj.entries() {
             let t = texts_obj.obj(lang)?;
             if !super::event::is_language_tag(lang) {
-                return Err(FieldError::new(t.path.into(), Problem::Invalid("is not a language tag")));
+                return Err(texts_obj.invalid(lang, "is not a language tag"));
             }
             languages.push(lang.as_str());
             texts.push(parse_texts(&t, &fallback, categories)?);
@@ -413,7 +413,7 @@ fn parse_categories(o: &Obj<'static>) -> Result<&'static [Category], FieldError>
     let items = o.arr("categories")?;
     let path = keep(o.at("categories"));
     if items.is_empty() || items.len() > super::event::MAX_CATEGORIES {
-        return Err(FieldError::new(path.into(), Problem::Invalid("must list between 1 and 32 categories")));
+        return Err(o.invalid("categories", "must list between 1 and 32 categories"));
     }
     let mut out: Vec<Category> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {

@@ -365,20 +365,16 @@ pub fn write_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut m = n.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (m % 10) as u8;
-        m /= 10;
-        if m == 0 {
-            break;
-        }
+    write_digits(out, n.unsigned_abs());
+}
+
+/// The digits of `m`, most significant first: recursion instead of a digit buffer filled
+/// backwards (measured: −13 B brotli).
+fn write_digits(out: &mut String, m: u64) {
+    if m >= 10 {
+        write_digits(out, m / 10);
     }
-    for &b in &buf[i..] {
-        out.push(b as char);
-    }
+    out.push(char::from(b'0' + (m % 10) as u8));
 }
 
 /// Writes any [`Value`] compactly.

@@ -410,7 +410,7 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
 }
 
 fn parse_categories(o: &Obj<'static>) -> Result<&'static [Category], FieldError> {
-    let items = o.arr("categories")?;
+    let items = o.opt_arr("categories")?.ok_or_else(|| o.fail("categories", Problem::Missing))?;
     let path = keep(o.at("categories"));
     if items.is_empty() || items.len() > super::event::MAX_CATEGORIES {
         return Err(o.invalid("categories", "must list between 1 and 32 categories"));

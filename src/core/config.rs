@@ -410,6 +410,8 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
 }
 
 fn parse_categories(o: &Obj<'static>) -> Result<&'static [Category], FieldError> {
+    // Required, read here rather than through a required-array reader that had this one caller
+    // (measured: −114 B brotli).
     let items = o.opt_arr("categories")?.ok_or_else(|| o.fail("categories", Problem::Missing))?;
     let path = keep(o.at("categories"));
     if items.is_empty() || items.len() > super::event::MAX_CATEGORIES {

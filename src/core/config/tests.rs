@@ -94,7 +94,7 @@ fn full_config_is_read() {
     let text = edit(&["cookie"], Some(r#"{"name":"c","domain":".Rufio.Example","path":"/app","sameSite":"Strict"}"#));
     let text = text.replace(r#""siteId""#, r#""lifetimeDays":30,"endpoint":"https://e.example/v1/events","privacyPolicyUrl":"/privacy","defaultLanguage":"de","reopenButton":false,"gpc":{"categories":["analytics","marketing"]},"consentMode":{"waitForUpdate":800,"urlPassthrough":true,"adsDataRedaction":true,"map":{"marketing":["ad_storage"]},"regions":[{"region":["US-CA","DE"],"granted":["analytics"]}]},"siteId""#);
     let c = Config::parse(&text).unwrap();
-    assert_eq!(c.cookie.domain.as_deref(), Some("rufio.example"));
+    assert_eq!(c.cookie.domain, Some("rufio.example"));
     assert_eq!(c.cookie.same_site, SameSite::Strict);
     assert_eq!(c.lifetime_days, 30);
     assert_eq!(c.default_language, "de");

@@ -113,10 +113,8 @@ impl EventError {
     }
 }
 
-const FIELDS: [&str; 12] = [
-    "event_id", "consent_id", "site_id", "action", "choices", "surface", "revision", "banner_version",
-    "language", "page", "client_ts", "gpc",
-];
+const FIELDS: &str =
+    "event_id consent_id site_id action choices surface revision banner_version language page client_ts gpc";
 
 impl ConsentEvent {
     /// Reads and validates an event body.
@@ -142,7 +140,7 @@ impl ConsentEvent {
 
     fn from_value(v: &Value) -> Result<Self, FieldError> {
         let o = Obj::new(v, "")?;
-        o.only(&FIELDS)?;
+        o.only(FIELDS)?;
         let bad = |key: &str, why: &'static str| FieldError::new(o.at(key), Problem::Invalid(why));
 
         let event_id = o.str("event_id")?;
@@ -188,7 +186,7 @@ impl ConsentEvent {
         let revision = o.int("revision")?;
         let revision = u32::try_from(revision).map_err(|_| bad("revision", "must be between 0 and 4294967295"))?;
         let banner_version = o.str("banner_version")?;
-        if !(8..=64).contains(&banner_version.len()) || !banner_version.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !(8..=64).contains(&banner_version.len()) || !banner_version.as_bytes().iter().all(|&b| b.is_ascii_hexdigit()) {
             return Err(bad("banner_version", "must be 8 to 64 hex digits"));
         }
         let language = o.str("language")?;
@@ -221,22 +219,18 @@ impl ConsentEvent {
 
     /// The canonical JSON form: fixed field order, compact. `parse(to_json(e)) == e`.
     pub fn to_json(&self) -> String {
+        // Each key with its punctuation as one literal: no escaping walk over constant keys and no
+        // key-writing closure (measured: −8 B brotli).
         let mut s = String::with_capacity(400);
-        let key = |s: &mut String, k: &str| {
-            s.push(if s.is_empty() { '{' } else { ',' });
-            write_str(s, k);
-            s.push(':');
-        };
-        key(&mut s, "event_id");
+        s.push_str("{\"event_id\":");
         write_str(&mut s, &self.event_id);
-        key(&mut s, "consent_id");
+        s.push_str(",\"consent_id\":");
         write_str(&mut s, &self.consent_id);
-        key(&mut s, "site_id");
+        s.push_str(",\"site_id\":");
         write_str(&mut s, &self.site_id);
-        key(&mut s, "action");
+        s.push_str(",\"action\":");
         write_str(&mut s, self.action.as_str());
-        key(&mut s, "choices");
-        s.push('{');
+        s.push_str(",\"choices\":{");
         for (i, (cat, granted)) in self.choices.iter().enumerate() {
             if i > 0 {
                 s.push(',');
@@ -244,20 +238,19 @@ impl ConsentEvent {
             write_str(&mut s, cat);
             s.push_str(if *granted { ":true" } else { ":false" });
         }
-        s.push('}');
-        key(&mut s, "surface");
+        s.push_str("},\"surface\":");
         write_str(&mut s, self.surface.as_str());
-        key(&mut s, "revision");
+        s.push_str(",\"revision\":");
         write_int(&mut s, i64::from(self.revision));
-        key(&mut s, "banner_version");
+        s.push_str(",\"banner_version\":");
         write_str(&mut s, &self.banner_version);
-        key(&mut s, "language");
+        s.push_str(",\"language\":");
         write_str(&mut s, &self.language);
-        key(&mut s, "page");
+        s.push_str(",\"page\":");
         write_str(&mut s, &self.page);
-        key(&mut s, "client_ts");
+        s.push_str(",\"client_ts\":");
         write_int(&mut s, self.client_ts);
-        key(&mut s, "gpc");
+        s.push_str(",\"gpc\":");
         s.push_str(if self.gpc { "true" } else { "false" });
         s.push('}');
         s
@@ -299,8 +292,10 @@ pub fn is_site_id(s: &str) -> bool {
 /// A BCP 47-shaped tag: 2–3 letters, then `-`-separated alphanumeric subtags, 35 bytes at most.
 pub fn is_language_tag(s: &str) -> bool {
     let mut parts = super::text::fields(s, b'-');
-    let first_ok = parts.next().is_some_and(|p| matches!(p.len(), 2..=3) && p.bytes().all(|b| b.is_ascii_alphabetic()));
-    first_ok && s.len() <= 35 && parts.all(|p| matches!(p.len(), 1..=8) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+    let first_ok = parts.next().is_some_and(|p| matches!(p.len(), 2..=3) && p.as_bytes().iter().all(|&b| b.is_ascii_alphabetic()));
+    first_ok
+        && s.len() <= 35
+        && parts.all(|p| matches!(p.len(), 1..=8) && p.as_bytes().iter().all(|&b| matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9')))
 }
 
 /// The `page` of an event from `location.origin` and `location.pathname`: cut (at a character
@@ -331,7 +326,7 @@ pub fn page_without_query(url: &str) -> Option<String> {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
     let end = url.find(['?', '#']).unwrap_or(url.len());
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let ok = host_end > 0 && url.len() < 2048 && !url.bytes().any(|b| b <= b' ' || b == 0x7f);
+    let ok = host_end > 0 && url.len() < 2048 && !url.as_bytes().iter().any(|&b| b <= b' ' || b == 0x7f);
     ok.then(|| url[..end].to_string())
 }
 

@@ -132,9 +132,11 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// Fails on the first key not in `allowed`.
-    pub fn only(&self, allowed: &[&str]) -> Result<(), FieldError> {
-        match self.entries.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+    /// Fails on the first key not in `allowed`, the known keys separated by spaces. One string
+    /// per object rather than an array of `&str`: an array is a table of addresses and lengths
+    /// beside the same text, which compresses worse (measured: −10 B brotli).
+    pub fn only(&self, allowed: &str) -> Result<(), FieldError> {
+        match self.entries.iter().find(|(k, _)| !super::text::fields(allowed, b' ').any(|a| a == k)) {
             Some((k, _)) => Err(self.fail(k, Problem::Unknown)),
             None => Ok(()),
         }
@@ -239,28 +241,6 @@ impl<'a> Obj<'a> {
             _ => None,
         })
     }
-
-    pub fn arr(&self, key: &str) -> Result<&'a [Value], FieldError> {
-        self.required(key, self.opt_arr(key)?)
-    }
-
-    /// An optional array of strings.
-    pub fn opt_strs(&self, key: &str) -> Result<Option<Vec<&'a str>>, FieldError> {
-        let Some(items) = self.opt_arr(key)? else { return Ok(None) };
-        let mut out = Vec::with_capacity(items.len());
-        for (i, v) in items.iter().enumerate() {
-            match v {
-                Value::Str(s) => out.push(s.as_str()),
-                _ => return Err(self.fail_item(key, i, Problem::WrongType("a string"))),
-            }
-        }
-        Ok(Some(out))
-    }
-
-    /// An optional array of strings; absent is empty.
-    pub fn strs(&self, key: &str) -> Result<Vec<&'a str>, FieldError> {
-        Ok(self.opt_strs(key)?.unwrap_or_default())
-    }
 }
 
 impl Obj<'static> {
@@ -272,6 +252,20 @@ impl Obj<'static> {
 
     pub fn obj(&self, key: &str) -> Result<Obj<'static>, FieldError> {
         self.required(key, self.opt_obj(key)?)
+    }
+
+    /// An optional array of strings; absent is empty. Kept for the rest of the program like the
+    /// document it reads (see [`keep`]).
+    pub fn strs(&self, key: &str) -> Result<&'static [&'static str], FieldError> {
+        let Some(items) = self.opt_arr(key)? else { return Ok(&[]) };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, v) in items.iter().enumerate() {
+            match v {
+                Value::Str(s) => out.push(s.as_str()),
+                _ => return Err(self.fail_item(key, i, Problem::WrongType("a string"))),
+            }
+        }
+        Ok(out.leak())
     }
 }
 
@@ -294,7 +288,7 @@ mod tests {
         let v: &'static Value = Box::leak(Box::new(parse(r#"{"a": {"b": 1, "c": "x", "n": null}}"#).unwrap()));
         let root = Obj::new(v, "").unwrap();
         let a = root.obj("a").unwrap();
-        assert_eq!(a.only(&["b"]).unwrap_err().to_string(), "`a.c`: is not a known field");
+        assert_eq!(a.only("b").unwrap_err().to_string(), "`a.c`: is not a known field");
         assert_eq!(a.str("b").unwrap_err().to_string(), "`a.b`: must be a string");
         assert_eq!(a.int("z").unwrap_err().to_string(), "`a.z`: is required");
         assert_eq!(a.int("n").unwrap_err().problem, Problem::Missing);

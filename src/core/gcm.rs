@@ -17,7 +17,7 @@ use super::record::Record;
 /// ```
 pub fn update<'a>(config: &'a Config, grants: &[(&str, bool)]) -> Vec<(&'a str, bool)> {
     let mut out: Vec<(&str, bool)> = Vec::new();
-    for (cat, signals) in &config.consent_mode.map {
+    for &(cat, signals) in config.consent_mode.map {
         let granted = super::gate::is_granted(cat, grants);
         for s in signals {
             match out.iter_mut().find(|(k, _)| k == s) {

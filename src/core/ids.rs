@@ -3,7 +3,7 @@
 //! The bytes come from `crypto.getRandomValues` in the browser; keeping the formatting here
 //! keeps it testable and the web edge free of decisions.
 
-use super::json::hex_digit;
+use super::json::push_hex;
 
 /// A consent id: 32 lowercase hex digits (128 random bits), pseudonymous and stable across a
 /// visitor's later changes.
@@ -13,12 +13,7 @@ use super::json::hex_digit;
 /// assert_eq!(consent_id(&[0xab; 16]), "ab".repeat(16));
 /// ```
 pub fn consent_id(bytes: &[u8; 16]) -> String {
-    let mut s = String::with_capacity(32);
-    for b in bytes {
-        s.push(hex_digit(u32::from(b >> 4)));
-        s.push(hex_digit(u32::from(b & 0xF)));
-    }
-    s
+    super::sha256::hex(bytes)
 }
 
 /// A random (version 4, RFC 9562) UUID in its canonical lowercase form.
@@ -31,26 +26,27 @@ pub fn uuid_v4(bytes: &[u8; 16]) -> String {
     let mut b = *bytes;
     b[6] = (b[6] & 0x0F) | 0x40;
     b[8] = (b[8] & 0x3F) | 0x80;
-    let hex = consent_id(&b);
+    // Written from the bytes, not by re-reading a hex string's chars: no second string, and no
+    // char decoding (with consent_id as sha256::hex, measured: −18 B brotli).
     let mut s = String::with_capacity(36);
-    for (i, c) in hex.chars().enumerate() {
-        if matches!(i, 8 | 12 | 16 | 20) {
+    for (i, &byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
             s.push('-');
         }
-        s.push(c);
+        push_hex(&mut s, byte);
     }
     s
 }
 
 /// True for 32 lowercase hex digits.
 pub fn is_consent_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    s.len() == 32 && s.as_bytes().iter().all(|&b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// True for a canonical lowercase UUID (any version).
 pub fn is_uuid(s: &str) -> bool {
     s.len() == 36
-        && s.bytes().enumerate().all(|(i, b)| match i {
+        && s.as_bytes().iter().enumerate().all(|(i, &b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
             _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
         })

@@ -221,12 +221,15 @@ impl Parser<'_> {
     fn int(&mut self) -> Result<Value, Failed> {
         let neg = self.eat(b"-");
         let start = self.i;
-        let mut n: i64 = 0;
+        // Unsigned and compared with constants: `i64::checked_mul` compiles to a 128-bit multiply
+        // (`__multi3`) that nothing else in the banner needs. Measured: −82 B brotli.
+        let mut n: u64 = 0;
         while let Some(d @ b'0'..=b'9') = self.s.get(self.i).copied() {
-            n = match n.checked_mul(10).and_then(|n| n.checked_add(i64::from(d - b'0'))) {
-                Some(n) => n,
-                None => return Err(self.fail(JsonError::Syntax { at: start, what: "integer out of range" })),
-            };
+            // Up to i64::MAX / 10, `n * 10 + 9` fits in a u64.
+            n = if n <= i64::MAX as u64 / 10 { n * 10 + u64::from(d - b'0') } else { u64::MAX };
+            if n > i64::MAX as u64 {
+                return Err(self.fail(JsonError::Syntax { at: start, what: "integer out of range" }));
+            }
             self.i += 1;
         }
         let digits = self.i - start;
@@ -239,19 +242,19 @@ impl Parser<'_> {
         if let Some(b'.' | b'e' | b'E') = self.s.get(self.i) {
             return Err(self.err("only integers are accepted"));
         }
+        let n = n as i64;
         Ok(Value::Int(if neg { -n } else { n }))
     }
 
     fn hex4(&mut self) -> Result<u32, Failed> {
         let mut n = 0u32;
         for _ in 0..4 {
-            let d = match self.s.get(self.i) {
-                Some(c @ b'0'..=b'9') => c - b'0',
-                Some(c @ b'a'..=b'f') => c - b'a' + 10,
-                Some(c @ b'A'..=b'F') => c - b'A' + 10,
-                _ => return Err(self.err("bad \\u escape")),
+            // char::to_digit rather than three byte ranges (measured: −6 B brotli).
+            let d = match self.s.get(self.i).and_then(|&c| char::from(c).to_digit(16)) {
+                Some(d) => d,
+                None => return Err(self.err("bad \\u escape")),
             };
-            n = n * 16 + u32::from(d);
+            n = n * 16 + d;
             self.i += 1;
         }
         Ok(n)
@@ -355,7 +358,7 @@ pub fn read_digits(s: &str, max_len: usize) -> Option<i64> {
     if s.is_empty() || s.len() > max_len.min(18) {
         return None;
     }
-    s.bytes().try_fold(0i64, |n, b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+    s.as_bytes().iter().try_fold(0i64, |n, &b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
 }
 
 /// Appends a decimal integer.
@@ -363,20 +366,16 @@ pub fn write_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut m = n.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (m % 10) as u8;
-        m /= 10;
-        if m == 0 {
-            break;
-        }
+    write_digits(out, n.unsigned_abs());
+}
+
+/// The digits of `m`, most significant first: recursion instead of a digit buffer filled
+/// backwards (measured: −13 B brotli).
+fn write_digits(out: &mut String, m: u64) {
+    if m >= 10 {
+        write_digits(out, m / 10);
     }
-    for &b in &buf[i..] {
-        out.push(b as char);
-    }
+    out.push(char::from(b'0' + (m % 10) as u8));
 }
 
 /// Writes any [`Value`] compactly.
@@ -415,6 +414,12 @@ pub(crate) fn hex_digit(n: u32) -> char {
     char::from_digit(n & 0xF, 16).unwrap_or('0')
 }
 
+/// Appends `b` as two lowercase hex digits.
+pub(crate) fn push_hex(out: &mut String, b: u8) {
+    out.push(hex_digit(u32::from(b >> 4)));
+    out.push(hex_digit(u32::from(b)));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,6 +441,10 @@ mod tests {
             "\"\\ud800\"", "99999999999999999999", "{a:1}", "-",
         ] {
             assert!(parse(bad).is_err(), "accepted {bad:?}");
+        }
+        assert_eq!(parse("9223372036854775807"), Ok(Value::Int(i64::MAX)));
+        for out_of_range in ["9223372036854775808", "-9223372036854775808", "10000000000000000000", "92233720368547758070"] {
+            assert!(matches!(parse(out_of_range), Err(JsonError::Syntax { at: _, what: "integer out of range" })), "{out_of_range}");
         }
         assert_eq!(parse(r#"{"a":1,"a":2}"#), Err(JsonError::DuplicateKey("a".into())));
         let deep = "[".repeat(MAX_DEPTH + 2) + &"]".repeat(MAX_DEPTH + 2);

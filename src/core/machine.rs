@@ -251,7 +251,7 @@ impl Machine {
         };
         // Even when every category was already off, the record is marked (and reported): the
         // decision now stands under the signal.
-        for &c in &config.gpc_categories {
+        for &c in config.gpc_categories {
             r.set(c, false);
         }
         self.gpc_honoured = true;
@@ -274,7 +274,7 @@ impl Machine {
             None => self.new_record(config, now, env),
         };
         // One category at a time: no collected list of choices to build and free.
-        for c in &config.categories {
+        for c in config.categories {
             record.set(c.id, c.required || granted.as_ref().map_or(true, |g| g.iter().any(|g| g == c.id)));
         }
         record.revision = config.revision;

@@ -71,7 +71,7 @@ pub fn evaluate(raw: Option<&str>, config: &Config, now: i64) -> Stored {
 pub fn effective(config: &Config, record: Option<&Record>) -> Vec<(&'static str, bool)> {
     // A plain loop: the Map/collect chain compiled larger.
     let mut out = Vec::with_capacity(config.categories.len());
-    for c in &config.categories {
+    for c in config.categories {
         out.push((c.id, c.required || record.and_then(|r| r.choice(c.id)) == Some(true)));
     }
     out

@@ -63,9 +63,8 @@ pub fn digest(data: &[u8]) -> [u8; 32] {
 /// Lowercase hex of any bytes.
 pub fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(super::json::hex_digit(u32::from(b >> 4)));
-        s.push(super::json::hex_digit(u32::from(b & 0xF)));
+    for &b in bytes {
+        super::json::push_hex(&mut s, b);
     }
     s
 }

@@ -2,6 +2,10 @@
 //!
 //! `str::split(char)` brings std's char searcher and a SIMD-style memchr into the wasm (~1 KB);
 //! these two functions cover every separator the banner uses with one small byte search.
+//!
+//! Byte checks in the config, event, id and text readers iterate `s.as_bytes()`, not `s.bytes()`:
+//! the size build calls `str::bytes` and `Copied::next` (one call per byte) out of line
+//! (measured: −115 B brotli).
 
 /// The pieces of `s` between each `sep`, like `s.split(sep as char)`.
 ///
@@ -34,8 +38,10 @@ pub fn fields(s: &str, sep: u8) -> impl Iterator<Item = &str> {
 /// ```
 pub fn split_at(s: &str, sep: u8) -> Option<(&str, &str)> {
     // An ASCII byte never occurs inside a multi-byte UTF-8 sequence, so both sides are whole chars.
-    let i = s.bytes().position(|b| b == sep)?;
-    Some((&s[..i], &s[i + 1..]))
+    // `split_at` checks one boundary where slicing both sides checked two (measured: −32 B brotli).
+    let i = s.as_bytes().iter().position(|&b| b == sep)?;
+    let (head, tail) = s.split_at(i);
+    Some((head, &tail[1..]))
 }
 
 /// The part of `s` before its first `sep` (all of it when there is none).

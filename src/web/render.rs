@@ -100,7 +100,7 @@ impl Ui {
         dom::leaf(&doc, &dialog, "h2 id=pc-pt", t.preferences_title);
         let gpc_notice = dom::child(&doc, &dialog, "p class=note data-gpc-notice role=status hidden", Some(t.gpc_notice));
         let mut switches = Vec::new();
-        for (i, (cat, text)) in config.categories.iter().zip(&t.categories).enumerate() {
+        for (i, (cat, text)) in config.categories.iter().zip(t.categories).enumerate() {
             let mut desc_id = String::from("pc-c");
             crate::core::json::write_int(&mut desc_id, i as i64);
             let wrap = dom::child(&doc, &dialog, "div class=cat", None);

@@ -3,7 +3,7 @@
 #   make setup   install the toolchain (idempotent; quick when everything is present)
 #   make build   setup + build pkg/ (wasm → wasm-bindgen → wasm-opt -Oz + bootstrap)
 #   make demo    build, then serve the demo site and the consent endpoint on http://127.0.0.1:8080/
-#   make test    setup --browser, build, then host + browser (wasm-bindgen-test) + e2e tiers
+#   make test    setup --browser, build, then host + browser (wasm-bindgen-test) + e2e tiers + the size budget
 #   make size    build, then bench/size.sh: raw/gzip/brotli of the first-visit bytes; fails over 30 KiB brotli
 #   make bench   build, then size + bench/speed.mjs (ours vs vanilla-cookieconsent in headless Chromium)
 

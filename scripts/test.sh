@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# scripts/test.sh — runs the test tiers after a build: host (cargo test), browser (wasm-bindgen-test in Chromium), e2e (node --test).
+# scripts/test.sh — runs the test tiers after a build: host (cargo test), browser (wasm-bindgen-test in Chromium), e2e (node --test), size (the budget).
 #
-# Usage: scripts/test.sh [host] [browser] [e2e]     (default: all three, in that order)
+# Usage: scripts/test.sh [host] [browser] [e2e] [size]     (default: all four, in that order)
 # Every tier runs even when an earlier one fails; exits 1 if any tier failed.
 # A tier is reported as SKIPPED only when its tests do not exist yet (e2e: no tests/e2e/**/*.test.mjs).
 set -uo pipefail
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 tiers=("$@")
-(( ${#tiers[@]} )) || tiers=(host browser e2e)
+(( ${#tiers[@]} )) || tiers=(host browser e2e size)
 
 declare -a summary=()
 failed=0
@@ -53,8 +53,14 @@ for tier in "${tiers[@]}"; do
         skip_tier e2e "no tests/e2e/**/*.test.mjs yet"
       fi
       ;;
+    size)
+      # The first-visit bytes of the built pkg/ against the 30 KiB brotli budget: a byte count,
+      # not a timing, and the build is pinned (nightly, wasm-bindgen, binaryen, terser), so a
+      # fresh clone measures the same bytes. Over budget fails the run.
+      run_tier size bash bench/size.sh
+      ;;
     *)
-      echo "test: unknown tier '$tier' (expected host, browser, e2e)" >&2
+      echo "test: unknown tier '$tier' (expected host, browser, e2e, size)" >&2
       exit 2
       ;;
   esac

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # scripts/build.sh — builds pkg/ (the files a site serves, see docs/contract.md): wasm → wasm-bindgen → wasm-opt → bootstrap copy.
+# The node programs for the steps that rewrite the wasm text or the glue live in scripts/build/.
 #
 # Needs what scripts/setup.sh installs. Env overrides:
 #   WASM_OPT_FLAGS  extra flags for wasm-opt (default: none beyond the passes and the feature set below)
@@ -34,7 +35,7 @@ WASM_FEATURES=(
 step() { echo "build: $*"; }
 fail() { echo "build: FAILED: $*" >&2; exit 1; }
 
-# Disassembles $WASM_OUT, runs the node program $2 on the text form (the file is its last
+# Disassembles $WASM_OUT, runs the node program in file $2 on the text form (the file is its last
 # argument; it edits it in place) and assembles the result back. Binaryen's text form names every
 # function, call, table entry and export, so an edit there cannot leave an index stale; the
 # round trip alone is byte-identical. $1 names the step in errors.
@@ -42,7 +43,7 @@ rewrite_wat() {
   local what=$1 program=$2 wat
   wat=$(mktemp)
   "$WASM_DIS" "${WASM_FEATURES[@]}" "$WASM_OUT" -o "$wat" || { rm -f "$wat"; fail "$what: wasm-dis failed on $WASM_OUT"; }
-  node --input-type=module -e "$program" "$wat" || { rm -f "$wat"; fail "$what: could not rewrite $WASM_OUT"; }
+  node "$program" "$wat" || { rm -f "$wat"; fail "$what: could not rewrite $WASM_OUT"; }
   "$WASM_AS" "${WASM_FEATURES[@]}" "$wat" -o "$WASM_OUT.opt" || { rm -f "$wat" "$WASM_OUT.opt"; fail "$what: wasm-as failed"; }
   rm -f "$wat"
   mv "$WASM_OUT.opt" "$WASM_OUT"
@@ -114,25 +115,7 @@ wasm-bindgen --target web --remove-producers-section --out-dir "$OUT" "$WASM_IN"
 # their bodies become `unreachable` and wasm-opt removes what only they called. The build fails
 # if the export is still there, i.e. if something started using JSPI. Measured: −163 B brotli.
 step "js-sys JSPI task waker stubbed (wasm-dis → stub → wasm-as)"
-rewrite_wat "JSPI waker" "$(cat <<'JS'
-import { readFileSync, writeFileSync } from 'node:fs';
-const watFile = process.argv.at(-1);
-const die = (m) => { console.error(`build: FAILED: JSPI waker: ${m}`); process.exit(1); };
-const lines = readFileSync(watFile, 'utf8').split('\n');
-if (lines.some((l) => /^ \(export "[^"]*jspi/.test(l))) die('the module exports JSPI entry points; the waker is live');
-// binaryen prints each function from ` (func $name …` to a line ` )`.
-const waker = /^ \(func \$"js_sys\[[0-9a-f]+\]::futures::jspi::task_waker::raw_\w+"/;
-const out = [];
-for (let i = 0; i < lines.length; i++) {
-  out.push(lines[i]);
-  if (waker.test(lines[i])) {
-    while (lines[i + 1] !== ' )') i++;
-    out.push('  (unreachable)');
-  }
-}
-writeFileSync(watFile, out.join('\n'));
-JS
-)"
+rewrite_wat "JSPI waker" scripts/build/stub-jspi-waker.mjs
 
 # -Oz, then two rounds of --flatten --rereloop -Oz (flatten the control flow, rebuild it with the
 # Relooper, shrink again: the rebuilt structure has fewer nested blocks and branches), then -Oz
@@ -162,44 +145,7 @@ mv "$WASM_OUT.opt" "$WASM_OUT"
 # signatures only they used. Only functions whose whole body is `unreachable` are touched, so
 # nothing that could run changes. Measured: −89 B brotli (wasm 28396 → 28306).
 step "trapping table entries merged (wasm-dis → merge → wasm-as)"
-rewrite_wat "trap merge" "$(cat <<'JS'
-import { readFileSync, writeFileSync } from 'node:fs';
-const watFile = process.argv.at(-1);
-const die = (m) => { console.error(`build: FAILED: trap merge: ${m}`); process.exit(1); };
-const lines = readFileSync(watFile, 'utf8').split('\n');
-// binaryen prints each function from ` (func $name …` to a line ` )`, and the table's entries on
-// ` (elem …` lines. A function name is `$plain` or `$"quoted"`.
-const NAME = String.raw`\$"(?:[^"\\]|\\.)*"|\$[^\s()"]+`;
-const elem = lines.flatMap((l, i) => (l.startsWith(' (elem ') ? [i] : []));
-if (elem.length === 0) die('no table entries found');
-// Every other way to name a function: a call, a ref.func, an export, the start function.
-const used = new Set();
-const use = new RegExp(String.raw`\((?:call|return_call|ref\.func|start) (${NAME})(?=[\s)]|$)|\(export "[^"]*" \(func (${NAME})\)\)`, 'g');
-for (let i = 0; i < lines.length; i++) {
-  if (elem.includes(i)) continue;
-  for (const m of lines[i].matchAll(use)) used.add(m[1] ?? m[2]);
-}
-const head = new RegExp(String.raw`^ \(func (${NAME})`);
-const traps = [];
-for (let i = 0; i < lines.length; i++) {
-  const m = head.exec(lines[i]);
-  if (m && lines[i + 1] === '  (unreachable)' && lines[i + 2] === ' )' && !used.has(m[1])) traps.push({ name: m[1], at: i });
-}
-if (traps.length < 2) process.exit(0);
-const keep = traps[0].name;
-const gone = new Set(traps.slice(1).map((t) => t.name));
-const entry = new RegExp(NAME, 'g');
-// The entries follow the segment's own name and offset: ` (elem $0 (i32.const 1) $a $b …)`.
-const entries = /^( \(elem (?:\S+ )?\([^)]*\))(.*)$/;
-for (const i of elem) {
-  const m = entries.exec(lines[i]);
-  if (!m) die(`unexpected table entries: ${lines[i].slice(0, 80)}`);
-  lines[i] = m[1] + m[2].replace(entry, (n) => (gone.has(n) ? keep : n));
-}
-const drop = new Set(traps.slice(1).flatMap((t) => [t.at, t.at + 1, t.at + 2]));
-writeFileSync(watFile, lines.filter((_, i) => !drop.has(i)).join('\n'));
-JS
-)"
+rewrite_wat "trap merge" scripts/build/merge-trap-entries.mjs
 
 # --- Functions grouped by signature ------------------------------------------------------------
 # The code section keeps wasm-opt's function order, which follows rustc's and ignores how the
@@ -210,31 +156,7 @@ JS
 # −220 B brotli. Grouping without sorting by size inside a group gave −163; by size alone −74; by
 # name (--reorder-functions-by-name) +377.
 step "functions grouped by signature (wasm-dis → reorder → wasm-as)"
-rewrite_wat "function order" "$(cat <<'JS'
-import { readFileSync, writeFileSync } from 'node:fs';
-const watFile = process.argv.at(-1);
-const die = (m) => { console.error(`build: FAILED: function order: ${m}`); process.exit(1); };
-// binaryen prints each function as a block from ` (func $name <signature>` to a line ` )`, all
-// together and after every other module field but the closing `)`.
-const lines = readFileSync(watFile, 'utf8').split('\n');
-const start = lines.findIndex((l) => l.startsWith(' (func '));
-if (start < 0) die('no functions found');
-const funcs = [];
-let i = start;
-while (lines[i]?.startsWith(' (func ')) {
-  const end = lines.indexOf(' )', i);
-  if (end < 0) die(`function at line ${i + 1} does not end`);
-  funcs.push(lines.slice(i, end + 1));
-  i = end + 1;
-}
-if (lines.slice(i).some((l) => l.startsWith(' ('))) die('a module field follows the functions');
-const signature = (f) => f[0].replace(/^ \(func \$\S+/, '');
-const size = (f) => f.reduce((n, l) => n + l.trim().length, 0);
-const keyed = funcs.map((f) => ({ f, sig: signature(f), size: size(f) }));
-keyed.sort((a, b) => (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : a.size - b.size));
-writeFileSync(watFile, [...lines.slice(0, start), ...keyed.flatMap((k) => k.f), ...lines.slice(i)].join('\n'));
-JS
-)"
+rewrite_wat "function order" scripts/build/order-functions.mjs
 
 # --- The glue's loader, and code it never runs -------------------------------------------------------
 # wasm-bindgen's loader accepts every way of passing the wasm (a URL, a Request, bytes, a Module,
@@ -258,117 +180,7 @@ JS
 step "glue: loader for the bootstrap's Response only, dead branches dropped"
 "$WASM_DIS" "${WASM_FEATURES[@]}" "$WASM_OUT" | grep -q 'memory\.copy' \
   || fail "glue trim: the wasm no longer uses bulk memory, so the encodeInto polyfill may be needed again"
-node --input-type=module -e "$(cat <<'JS'
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-const glueFile = process.argv.at(-1);
-const die = (m) => { console.error(`build: FAILED: glue trim: ${m}`); process.exit(1); };
-let glue = readFileSync(glueFile, 'utf8');
-const cut = (text, what) => {
-  const n = glue.split(text).length - 1;
-  if (n !== 1) die(`${what} found ${n} times`);
-  glue = glue.replace(text, '');
-};
-// The loader: from its first line to the end of the file (the module's exports).
-const LOADER = 'let wasmModule, wasmInstance, wasm;';
-const LOADER_SHA256 = '395cb4387faf7921c1b1d9ab936790a9d2a032a47a1d076032d1a034e0178223';
-const at = glue.indexOf(LOADER);
-if (at < 0) die('the loader is not where it was');
-if (createHash('sha256').update(glue.slice(at)).digest('hex') !== LOADER_SHA256) {
-  die("wasm-bindgen's loader changed: check that the replacement below still does what it did, then update LOADER_SHA256");
-}
-glue = glue.slice(0, at) + `let wasm;
-async function __wbg_init({ module_or_path = fetch(new URL('consent_banner_bg.wasm', import.meta.url)) } = {}) {
-    const response = await module_or_path;
-    if (!response.ok) {
-        throw new Error(\`failed to fetch Wasm: \${response.status} \${response.statusText} fetching '\${response.url}'\`);
-    }
-    const imports = __wbg_get_imports();
-    let result;
-    if (typeof WebAssembly.instantiateStreaming === 'function') {
-        try {
-            result = await WebAssembly.instantiateStreaming(response, imports);
-        } catch (e) {
-            if (!['basic', 'cors', 'default'].includes(response.type) || response.headers.get('Content-Type') === 'application/wasm') throw e;
-            console.warn("\`WebAssembly.instantiateStreaming\` failed because your server does not serve Wasm with \`application/wasm\` MIME type. Falling back to \`WebAssembly.instantiate\` which is slower. Original error:\\n", e);
-        }
-    }
-    result ||= await WebAssembly.instantiate(await response.arrayBuffer(), imports);
-    wasm = result.instance.exports;
-    return wasm;
-}
-export { __wbg_init as default };
-`;
-const calls = glue.match(/(?<!function )passStringToWasm0\([^)]*\)/g) || [];
-const bare = calls.filter((c) => !c.endsWith(', wasm.__wbindgen_realloc)'));
-if (calls.length === 0 || bare.length > 0) die(`passStringToWasm0 called without realloc: ${bare.join(' ')}`);
-cut(`    if (realloc === undefined) {
-        const buf = cachedTextEncoder.encode(arg);
-        const ptr = malloc(buf.length, 1) >>> 0;
-        getUint8ArrayMemory0().subarray(ptr, ptr + buf.length).set(buf);
-        WASM_VECTOR_LEN = buf.length;
-        return ptr;
-    }
-`, "passStringToWasm0's no-realloc path");
-cut(`if (!('encodeInto' in cachedTextEncoder)) {
-    cachedTextEncoder.encodeInto = function (arg, view) {
-        const buf = cachedTextEncoder.encode(arg);
-        view.set(buf);
-        return {
-            read: arg.length,
-            written: buf.length
-        };
-    };
-}
-`, 'the encodeInto polyfill');
-// Each import that may throw is `function() { return handleError(function (…) {…}, arguments); }`;
-// handleError builds that wrapper once instead, so each is `handleError(function (…) {…})`.
-const guarded = /function\(\) \{ return handleError\(function (\([^)]*\)) \{(.*?)\}, arguments\); \}/gs;
-const sites = glue.split('handleError(').length - 1;
-let wrapped = 0;
-glue = glue.replace(guarded, (_, params, body) => (wrapped++, `handleError(function ${params} {${body}})`));
-cut(`function handleError(f, args) {
-    try {
-        return f.apply(this, args);
-    } catch (e) {
-        wasm.__wbindgen_exn_store(addHeapObject(e));
-    }
-}
-`, 'handleError');
-if (wrapped === 0 || wrapped !== sites - 1) die(`${sites - 1} handleError calls, ${wrapped} of the expected form`);
-// Each import returning an optional string writes it to the slot the wasm passed in the same four
-// lines; one function does it for all of them.
-const optString = `            var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
-            var len1 = WASM_VECTOR_LEN;
-            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
-            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
-`;
-const optStrings = glue.split(optString).length - 1;
-if (optStrings === 0 || optStrings !== glue.split('isLikeNone(ret) ? 0 : passStringToWasm0(').length - 1) {
-  die(`${optStrings} optional-string returns of the expected form`);
-}
-glue = glue.replaceAll(optString, '            returnOptString(arg0, ret);\n');
-glue += `
-function returnOptString(slot, s) {
-    const ptr = isLikeNone(s) ? 0 : passStringToWasm0(s, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
-    getDataViewMemory0().setInt32((slot >>> 0) + 4, WASM_VECTOR_LEN, true);
-    getDataViewMemory0().setInt32(slot >>> 0, ptr, true);
-}
-`;
-glue += `
-function handleError(f) {
-    return (...args) => {
-        try {
-            return f(...args);
-        } catch (e) {
-            wasm.__wbindgen_exn_store(addHeapObject(e));
-        }
-    };
-}
-`;
-writeFileSync(glueFile, glue);
-JS
-)" "$OUT/consent_banner.js" || fail "could not trim $OUT/consent_banner.js"
+node scripts/build/trim-glue.mjs "$OUT/consent_banner.js" || fail "could not trim $OUT/consent_banner.js"
 
 # --- Short import/export names ---------------------------------------------------------------------
 # wasm-bindgen names every import `__wbg_<method>_<16 hex digits>` and spells each name twice, once
@@ -384,39 +196,7 @@ trap 'rm -f "$NAME_MAP"' EXIT
 "$WASM_OPT" "${WASM_FEATURES[@]}" --minify-imports-and-exports-and-modules "$WASM_OUT" -o "$WASM_OUT.opt" >"$NAME_MAP" \
   || { rm -f "$WASM_OUT.opt"; fail "wasm-opt --minify-imports-and-exports-and-modules failed"; }
 mv "$WASM_OUT.opt" "$WASM_OUT"
-node --input-type=module -e "$(cat <<'JS'
-import { readFileSync, writeFileSync } from 'node:fs';
-const [glueFile, mapFile, wasmFile] = process.argv.slice(-3);
-const die = (m) => { console.error(`build: FAILED: short names: ${m}`); process.exit(1); };
-const map = JSON.parse(readFileSync(mapFile, 'utf8'));
-const modules = new Set(WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasmFile))).map((i) => i.module));
-const oldModules = new Set(map.imports.map(([m]) => m));
-if (modules.size !== 1 || oldModules.size !== 1) die(`expected one import module, got ${[...oldModules]} -> ${[...modules]}`);
-let glue = readFileSync(glueFile, 'utf8');
-const count = (re) => (glue.match(re) || []).length;
-const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-// The import object's module key: `"./consent_banner_bg.js": import0`.
-const [oldMod] = oldModules, [newMod] = modules;
-const modRe = new RegExp(`(["'])${esc(oldMod)}\\1(\\s*:)`, 'g');
-if (count(modRe) !== 1) die(`module key ${oldMod} found ${count(modRe)} times`);
-glue = glue.replace(modRe, `${JSON.stringify(newMod)}$2`);
-// Each import is exactly one `name: function…` key of that object.
-for (const [, oldName, newName] of map.imports) {
-  const re = new RegExp(`(^|[\\s{,])${esc(oldName)}(\\s*:)`, 'gm');
-  if (count(re) !== 1) die(`import ${oldName} found ${count(re)} times as a key`);
-  glue = glue.replace(re, `$1${JSON.stringify(newName)}$2`);
-}
-// The glue reads exports only as `wasm.<name>`.
-const exportsMap = new Map(map.exports);
-glue = glue.replace(/\bwasm\.([A-Za-z_$][\w$]*)/g, (_, name) => {
-  const n = exportsMap.get(name);
-  if (n === undefined) die(`the glue reads wasm.${name}, which the wasm does not export`);
-  return `wasm[${JSON.stringify(n)}]`;
-});
-if (/__wbg_[\w$]*_[0-9a-f]{16}\b/.test(glue)) die('a hashed import name is left in the glue');
-writeFileSync(glueFile, glue);
-JS
-)" "$OUT/consent_banner.js" "$NAME_MAP" "$WASM_OUT" || fail "could not apply the short names to $OUT/consent_banner.js"
+node scripts/build/short-names.mjs "$OUT/consent_banner.js" "$NAME_MAP" "$WASM_OUT" || fail "could not apply the short names to $OUT/consent_banner.js"
 
 # --- Minified glue -------------------------------------------------------------------------------
 # terser, not esbuild: measured 4437 vs 4489 B brotli on this glue. `--module` keeps the ES module's

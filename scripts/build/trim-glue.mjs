@@ -1,0 +1,109 @@
+// Replaces the glue's loader and drops its provably dead branches (scripts/build.sh: "The glue's loader, and code it never runs").
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+const glueFile = process.argv.at(-1);
+const die = (m) => { console.error(`build: FAILED: glue trim: ${m}`); process.exit(1); };
+let glue = readFileSync(glueFile, 'utf8');
+const cut = (text, what) => {
+  const n = glue.split(text).length - 1;
+  if (n !== 1) die(`${what} found ${n} times`);
+  glue = glue.replace(text, '');
+};
+// The loader: from its first line to the end of the file (the module's exports).
+const LOADER = 'let wasmModule, wasmInstance, wasm;';
+const LOADER_SHA256 = '395cb4387faf7921c1b1d9ab936790a9d2a032a47a1d076032d1a034e0178223';
+const at = glue.indexOf(LOADER);
+if (at < 0) die('the loader is not where it was');
+if (createHash('sha256').update(glue.slice(at)).digest('hex') !== LOADER_SHA256) {
+  die("wasm-bindgen's loader changed: check that the replacement below still does what it did, then update LOADER_SHA256");
+}
+glue = glue.slice(0, at) + `let wasm;
+async function __wbg_init({ module_or_path = fetch(new URL('consent_banner_bg.wasm', import.meta.url)) } = {}) {
+    const response = await module_or_path;
+    if (!response.ok) {
+        throw new Error(\`failed to fetch Wasm: \${response.status} \${response.statusText} fetching '\${response.url}'\`);
+    }
+    const imports = __wbg_get_imports();
+    let result;
+    if (typeof WebAssembly.instantiateStreaming === 'function') {
+        try {
+            result = await WebAssembly.instantiateStreaming(response, imports);
+        } catch (e) {
+            if (!['basic', 'cors', 'default'].includes(response.type) || response.headers.get('Content-Type') === 'application/wasm') throw e;
+            console.warn("\`WebAssembly.instantiateStreaming\` failed because your server does not serve Wasm with \`application/wasm\` MIME type. Falling back to \`WebAssembly.instantiate\` which is slower. Original error:\\n", e);
+        }
+    }
+    result ||= await WebAssembly.instantiate(await response.arrayBuffer(), imports);
+    wasm = result.instance.exports;
+    return wasm;
+}
+export { __wbg_init as default };
+`;
+const calls = glue.match(/(?<!function )passStringToWasm0\([^)]*\)/g) || [];
+const bare = calls.filter((c) => !c.endsWith(', wasm.__wbindgen_realloc)'));
+if (calls.length === 0 || bare.length > 0) die(`passStringToWasm0 called without realloc: ${bare.join(' ')}`);
+cut(`    if (realloc === undefined) {
+        const buf = cachedTextEncoder.encode(arg);
+        const ptr = malloc(buf.length, 1) >>> 0;
+        getUint8ArrayMemory0().subarray(ptr, ptr + buf.length).set(buf);
+        WASM_VECTOR_LEN = buf.length;
+        return ptr;
+    }
+`, "passStringToWasm0's no-realloc path");
+cut(`if (!('encodeInto' in cachedTextEncoder)) {
+    cachedTextEncoder.encodeInto = function (arg, view) {
+        const buf = cachedTextEncoder.encode(arg);
+        view.set(buf);
+        return {
+            read: arg.length,
+            written: buf.length
+        };
+    };
+}
+`, 'the encodeInto polyfill');
+// Each import that may throw is `function() { return handleError(function (…) {…}, arguments); }`;
+// handleError builds that wrapper once instead, so each is `handleError(function (…) {…})`.
+const guarded = /function\(\) \{ return handleError\(function (\([^)]*\)) \{(.*?)\}, arguments\); \}/gs;
+const sites = glue.split('handleError(').length - 1;
+let wrapped = 0;
+glue = glue.replace(guarded, (_, params, body) => (wrapped++, `handleError(function ${params} {${body}})`));
+cut(`function handleError(f, args) {
+    try {
+        return f.apply(this, args);
+    } catch (e) {
+        wasm.__wbindgen_exn_store(addHeapObject(e));
+    }
+}
+`, 'handleError');
+if (wrapped === 0 || wrapped !== sites - 1) die(`${sites - 1} handleError calls, ${wrapped} of the expected form`);
+// Each import returning an optional string writes it to the slot the wasm passed in the same four
+// lines; one function does it for all of them.
+const optString = `            var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            var len1 = WASM_VECTOR_LEN;
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+`;
+const optStrings = glue.split(optString).length - 1;
+if (optStrings === 0 || optStrings !== glue.split('isLikeNone(ret) ? 0 : passStringToWasm0(').length - 1) {
+  die(`${optStrings} optional-string returns of the expected form`);
+}
+glue = glue.replaceAll(optString, '            returnOptString(arg0, ret);\n');
+glue += `
+function returnOptString(slot, s) {
+    const ptr = isLikeNone(s) ? 0 : passStringToWasm0(s, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+    getDataViewMemory0().setInt32((slot >>> 0) + 4, WASM_VECTOR_LEN, true);
+    getDataViewMemory0().setInt32(slot >>> 0, ptr, true);
+}
+`;
+glue += `
+function handleError(f) {
+    return (...args) => {
+        try {
+            return f(...args);
+        } catch (e) {
+            wasm.__wbindgen_exn_store(addHeapObject(e));
+        }
+    };
+}
+`;
+writeFileSync(glueFile, glue);

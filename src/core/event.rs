@@ -90,6 +90,66 @@ pub struct ConsentEvent {
     pub gpc: bool,
 }
 
+/// A [`ConsentEvent`] as borrowed parts, to be written as JSON: the banner writes its event from
+/// what it already holds instead of copying each string into an owned event first (measured:
+/// brotli total 30475 → 30374).
+#[derive(Debug, Clone, Copy)]
+pub struct EventParts<'a> {
+    pub event_id: &'a str,
+    pub consent_id: &'a str,
+    pub site_id: &'a str,
+    pub action: Action,
+    pub choices: &'a [(&'a str, bool)],
+    pub surface: Surface,
+    pub revision: u32,
+    pub banner_version: &'a str,
+    pub language: &'a str,
+    pub page: &'a str,
+    pub client_ts: i64,
+    pub gpc: bool,
+}
+
+impl EventParts<'_> {
+    /// The canonical JSON form of the event (see [`ConsentEvent::to_json`]).
+    pub fn to_json(&self) -> String {
+        // Each key with its punctuation as one literal: no escaping walk over constant keys and no
+        // key-writing closure (measured: −8 B brotli).
+        let mut s = String::with_capacity(400);
+        s.push_str("{\"event_id\":");
+        write_str(&mut s, self.event_id);
+        s.push_str(",\"consent_id\":");
+        write_str(&mut s, self.consent_id);
+        s.push_str(",\"site_id\":");
+        write_str(&mut s, self.site_id);
+        s.push_str(",\"action\":");
+        write_str(&mut s, self.action.as_str());
+        s.push_str(",\"choices\":{");
+        for (i, &(cat, granted)) in self.choices.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            write_str(&mut s, cat);
+            s.push_str(if granted { ":true" } else { ":false" });
+        }
+        s.push_str("},\"surface\":");
+        write_str(&mut s, self.surface.as_str());
+        s.push_str(",\"revision\":");
+        write_int(&mut s, i64::from(self.revision));
+        s.push_str(",\"banner_version\":");
+        write_str(&mut s, self.banner_version);
+        s.push_str(",\"language\":");
+        write_str(&mut s, self.language);
+        s.push_str(",\"page\":");
+        write_str(&mut s, self.page);
+        s.push_str(",\"client_ts\":");
+        write_int(&mut s, self.client_ts);
+        s.push_str(",\"gpc\":");
+        s.push_str(if self.gpc { "true" } else { "false" });
+        s.push('}');
+        s
+    }
+}
+
 /// Why an event body was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EventError {
@@ -219,41 +279,25 @@ impl ConsentEvent {
 
     /// The canonical JSON form: fixed field order, compact. `parse(to_json(e)) == e`.
     pub fn to_json(&self) -> String {
-        // Each key with its punctuation as one literal: no escaping walk over constant keys and no
-        // key-writing closure (measured: −8 B brotli).
-        let mut s = String::with_capacity(400);
-        s.push_str("{\"event_id\":");
-        write_str(&mut s, &self.event_id);
-        s.push_str(",\"consent_id\":");
-        write_str(&mut s, &self.consent_id);
-        s.push_str(",\"site_id\":");
-        write_str(&mut s, &self.site_id);
-        s.push_str(",\"action\":");
-        write_str(&mut s, self.action.as_str());
-        s.push_str(",\"choices\":{");
-        for (i, (cat, granted)) in self.choices.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            write_str(&mut s, cat);
-            s.push_str(if *granted { ":true" } else { ":false" });
+        let mut choices = Vec::with_capacity(self.choices.len());
+        for (c, g) in &self.choices {
+            choices.push((c.as_str(), *g));
         }
-        s.push_str("},\"surface\":");
-        write_str(&mut s, self.surface.as_str());
-        s.push_str(",\"revision\":");
-        write_int(&mut s, i64::from(self.revision));
-        s.push_str(",\"banner_version\":");
-        write_str(&mut s, &self.banner_version);
-        s.push_str(",\"language\":");
-        write_str(&mut s, &self.language);
-        s.push_str(",\"page\":");
-        write_str(&mut s, &self.page);
-        s.push_str(",\"client_ts\":");
-        write_int(&mut s, self.client_ts);
-        s.push_str(",\"gpc\":");
-        s.push_str(if self.gpc { "true" } else { "false" });
-        s.push('}');
-        s
+        EventParts {
+            event_id: &self.event_id,
+            consent_id: &self.consent_id,
+            site_id: &self.site_id,
+            action: self.action,
+            choices: &choices,
+            surface: self.surface,
+            revision: self.revision,
+            banner_version: &self.banner_version,
+            language: &self.language,
+            page: &self.page,
+            client_ts: self.client_ts,
+            gpc: self.gpc,
+        }
+        .to_json()
     }
 
     /// Checks the choices against a site's categories: every category named must be known, and

@@ -7,7 +7,7 @@ use super::report::Reporter;
 use super::scripts::Gate;
 use super::storage::{self, Store};
 use crate::core::config::Config;
-use crate::core::event::{page_for, ConsentEvent};
+use crate::core::event::{page_for, EventParts};
 use crate::core::machine::{Effects, Env, Input, Machine, Persist};
 use crate::core::policy::{evaluate, Stored};
 use crate::core::{gate, gcm, i18n, sha256};
@@ -284,27 +284,22 @@ impl App {
         if let (Some(rep), Some(reporter)) = (fx.report, &self.reporter) {
             // Through `dom::location`: one import fewer than `Window::location`.
             let page = (|| Some(page_for(&dom::location("origin")?, &dom::location("pathname")?)))().unwrap_or_default();
-            let event = ConsentEvent {
-                event_id: rep.event_id,
-                consent_id: rep.consent_id,
-                site_id: self.config.site_id.into(),
+            let body = EventParts {
+                event_id: &rep.event_id,
+                consent_id: &rep.consent_id,
+                site_id: self.config.site_id,
                 action: rep.action,
-                choices: {
-                    let mut choices = Vec::new();
-                    for &(c, g) in &rep.choices {
-                        choices.push((String::from(c), g));
-                    }
-                    choices
-                },
+                choices: &rep.choices,
                 surface: rep.surface,
                 revision: self.config.revision,
-                banner_version: self.banner_version.clone(),
-                language: self.lang.clone(),
-                page,
+                banner_version: &self.banner_version,
+                language: &self.lang,
+                page: &page,
                 client_ts: dom::now_ms(),
                 gpc: self.machine.borrow().gpc,
-            };
-            reporter.submit(event.event_id.clone(), event.to_json());
+            }
+            .to_json();
+            reporter.submit(rep.event_id, body);
         }
     }
 

@@ -30,7 +30,8 @@ async function __wbg_init({ module_or_path = fetch(new URL('consent_banner_bg.wa
             result = await WebAssembly.instantiateStreaming(response, imports);
         } catch (e) {
             if (!['basic', 'cors', 'default'].includes(response.type) || response.headers.get('Content-Type') === 'application/wasm') throw e;
-            console.warn("\`WebAssembly.instantiateStreaming\` failed because your server does not serve Wasm with \`application/wasm\` MIME type. Falling back to \`WebAssembly.instantiate\` which is slower. Original error:\\n", e);
+            // wasm-bindgen's own warning said this in twice the words (glue brotli −44 B).
+            console.warn('consent: serve the .wasm as application/wasm; falling back to the slower WebAssembly.instantiate.', e);
         }
     }
     result ||= await WebAssembly.instantiate(await response.arrayBuffer(), imports);

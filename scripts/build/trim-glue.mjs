@@ -1,5 +1,5 @@
 // Replaces the glue's loader and drops its provably dead branches (scripts/build.sh: "The glue's loader, and code it never runs").
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 const glueFile = process.argv.at(-1);
 const die = (m) => { console.error(`build: FAILED: glue trim: ${m}`); process.exit(1); };
@@ -62,6 +62,24 @@ cut(`if (!('encodeInto' in cachedTextEncoder)) {
     };
 }
 `, 'the encodeInto polyfill');
+// Closures: every one the wasm makes is a Rust `Closure` kept by its owner, whose handle holds the
+// function in the glue's heap until its Drop unregisters it, so the registry that frees closures
+// JS collected never fires. Only `into_js_value`/`once_into_js` hand a closure to JS without an
+// owner; none may appear in src/. Glue brotli −65 B.
+for (const f of readdirSync('src', { recursive: true })) {
+  if (!f.endsWith('.rs')) continue;
+  const m = readFileSync(`src/${f}`, 'utf8').match(/into_js_value|once_into_js/);
+  if (m) die(`src/${f} uses ${m[0]}: the glue's FinalizationRegistry for closures is needed again`);
+}
+cut(`const CLOSURE_DTORS = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(state => wasm.__wbindgen_destroy_closure(state.a, state.b));
+`, 'the closure registry');
+cut(`
+            CLOSURE_DTORS.unregister(state);`, "the closure registry's unregister");
+cut(`    CLOSURE_DTORS.register(real, state, state);
+`, "the closure registry's register");
+if (glue.includes('CLOSURE_DTORS')) die('the closure registry is used elsewhere');
 // Each import that may throw is `function() { return handleError(function (…) {…}, arguments); }`;
 // handleError builds that wrapper once instead, so each is `handleError(function (…) {…})`.
 const guarded = /function\(\) \{ return handleError\(function (\([^)]*\)) \{(.*?)\}, arguments\); \}/gs;

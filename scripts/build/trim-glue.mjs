@@ -12,6 +12,7 @@ const cut = (text, what) => {
 // The loader: from its first line to the end of the file (the module's exports).
 const LOADER = 'let wasmModule, wasmInstance, wasm;';
 const LOADER_SHA256 = '395cb4387faf7921c1b1d9ab936790a9d2a032a47a1d076032d1a034e0178223';
+const PASS_STRING_SHA256 = 'edc66798a68412bc90d10b47313f26d7eb71cc77a8a1cec40f23702fbc633738';
 const at = glue.indexOf(LOADER);
 if (at < 0) die('the loader is not where it was');
 if (createHash('sha256').update(glue.slice(at)).digest('hex') !== LOADER_SHA256) {
@@ -40,17 +41,25 @@ async function __wbg_init({ module_or_path = fetch(new URL('consent_banner_bg.wa
 }
 export { __wbg_init as default };
 `;
+// Strings go in as wasm-bindgen's own path for a module without realloc: TextEncoder.encode, then
+// one malloc of the exact length (the same bytes as its ASCII loop + encodeInto into a buffer
+// grown by realloc, in a third of the glue; measured: glue brotli −108 B).
 const calls = glue.match(/(?<!function )passStringToWasm0\([^)]*\)/g) || [];
-const bare = calls.filter((c) => !c.endsWith(', wasm.__wbindgen_realloc)'));
-if (calls.length === 0 || bare.length > 0) die(`passStringToWasm0 called without realloc: ${bare.join(' ')}`);
-cut(`    if (realloc === undefined) {
-        const buf = cachedTextEncoder.encode(arg);
-        const ptr = malloc(buf.length, 1) >>> 0;
-        getUint8ArrayMemory0().subarray(ptr, ptr + buf.length).set(buf);
-        WASM_VECTOR_LEN = buf.length;
-        return ptr;
-    }
-`, "passStringToWasm0's no-realloc path");
+const odd = calls.filter((c) => !c.endsWith(', wasm.__wbindgen_malloc, wasm.__wbindgen_realloc)'));
+if (calls.length === 0 || odd.length > 0) die(`passStringToWasm0 called another way: ${odd.join(' ')}`);
+glue = glue.replaceAll(', wasm.__wbindgen_malloc, wasm.__wbindgen_realloc)', ')');
+const passString = glue.match(/^function passStringToWasm0\(arg, malloc, realloc\) \{\n.*?\n\}\n/ms);
+if (!passString || createHash('sha256').update(passString[0]).digest('hex') !== PASS_STRING_SHA256) {
+  die("wasm-bindgen's passStringToWasm0 changed: check that the replacement still writes the same bytes, then update PASS_STRING_SHA256");
+}
+glue = glue.replace(passString[0], `function passStringToWasm0(arg) {
+    const buf = cachedTextEncoder.encode(arg);
+    const ptr = wasm.__wbindgen_malloc(buf.length, 1) >>> 0;
+    getUint8ArrayMemory0().set(buf, ptr);
+    WASM_VECTOR_LEN = buf.length;
+    return ptr;
+}
+`);
 cut(`if (!('encodeInto' in cachedTextEncoder)) {
     cachedTextEncoder.encodeInto = function (arg, view) {
         const buf = cachedTextEncoder.encode(arg);
@@ -62,6 +71,7 @@ cut(`if (!('encodeInto' in cachedTextEncoder)) {
     };
 }
 `, 'the encodeInto polyfill');
+if (glue.includes('encodeInto')) die('something calls encodeInto again, which the polyfill served');
 // Closures: every one the wasm makes is a Rust `Closure` kept by its owner, whose handle holds the
 // function in the glue's heap until its Drop unregisters it, so the registry that frees closures
 // JS collected never fires. Only `into_js_value`/`once_into_js` hand a closure to JS without an
@@ -97,7 +107,7 @@ cut(`function handleError(f, args) {
 if (wrapped === 0 || wrapped !== sites - 1) die(`${sites - 1} handleError calls, ${wrapped} of the expected form`);
 // Each import returning an optional string writes it to the slot the wasm passed in the same four
 // lines; one function does it for all of them.
-const optString = `            var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+const optString = `            var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret);
             var len1 = WASM_VECTOR_LEN;
             getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
             getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
@@ -109,7 +119,7 @@ if (optStrings === 0 || optStrings !== glue.split('isLikeNone(ret) ? 0 : passStr
 glue = glue.replaceAll(optString, '            returnOptString(arg0, ret);\n');
 glue += `
 function returnOptString(slot, s) {
-    const ptr = isLikeNone(s) ? 0 : passStringToWasm0(s, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+    const ptr = isLikeNone(s) ? 0 : passStringToWasm0(s);
     getDataViewMemory0().setInt32((slot >>> 0) + 4, WASM_VECTOR_LEN, true);
     getDataViewMemory0().setInt32(slot >>> 0, ptr, true);
 }

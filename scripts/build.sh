@@ -130,12 +130,12 @@ rewrite_wat "JSPI waker" scripts/build/stub-jspi-waker.mjs
 # it only when it is small. Unlimited (the default), `start` swallowed the config readers, the
 # banner's build and the rest whole (17 KB); kept apart they compress better, though the raw wasm
 # grows. Measured: −419 B brotli (values from 15 to 50 gave −285 to −419; 0 gave −157).
-# --remove-exports …@__wbindgen_realloc: the glue passes strings with malloc alone (see "The glue's
-# loader" below); if it read wasm.__wbindgen_realloc again, the short-names step would fail.
-# Measured: −105 B brotli (wasm −93 B raw).
+# --remove-exports: the glue passes strings with malloc alone and never frees one (see "The glue's
+# loader" below); if it read wasm.__wbindgen_realloc or __wbindgen_free again, the short-names
+# step would fail. Measured: −105 B brotli for realloc (wasm −93 B raw), −22 B raw for free.
 step "wasm-opt -Oz (--flatten --rereloop -Oz)x2 -Oz --low-memory-unused -ocimfs=25 $WASM_OUT"
 # shellcheck disable=SC2086  # WASM_OPT_FLAGS is a word list on purpose
-"$WASM_OPT" --remove-exports --pass-arg=remove-exports@__wbindgen_realloc \
+"$WASM_OPT" --remove-exports=__wbindgen_realloc,__wbindgen_free \
   -Oz --flatten --rereloop -Oz --flatten --rereloop -Oz -Oz --low-memory-unused -ocimfs=25 --strip-target-features \
   "${WASM_FEATURES[@]}" ${WASM_OPT_FLAGS:-} "$WASM_OUT" -o "$WASM_OUT.opt" \
   || { rm -f "$WASM_OUT.opt"; fail "wasm-opt failed on $WASM_OUT"; }

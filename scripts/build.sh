@@ -133,9 +133,11 @@ rewrite_wat "JSPI waker" scripts/build/stub-jspi-waker.mjs
 # --remove-exports: the glue passes strings with malloc alone and never frees one (see "The glue's
 # loader" below); if it read wasm.__wbindgen_realloc or __wbindgen_free again, the short-names
 # step would fail. Measured: −105 B brotli for realloc (wasm −93 B raw), −22 B raw for free.
+# __abort_handler and __instance_terminated (the addresses of two wasm-bindgen statics) are for
+# glue features this build does not emit; the glue never reads them (the same check): −31 B brotli.
 step "wasm-opt -Oz (--flatten --rereloop -Oz)x2 -Oz --low-memory-unused -ocimfs=25 $WASM_OUT"
 # shellcheck disable=SC2086  # WASM_OPT_FLAGS is a word list on purpose
-"$WASM_OPT" --remove-exports=__wbindgen_realloc,__wbindgen_free \
+"$WASM_OPT" --remove-exports=__wbindgen_realloc,__wbindgen_free,__abort_handler,__instance_terminated \
   -Oz --flatten --rereloop -Oz --flatten --rereloop -Oz -Oz --low-memory-unused -ocimfs=25 --strip-target-features \
   "${WASM_FEATURES[@]}" ${WASM_OPT_FLAGS:-} "$WASM_OUT" -o "$WASM_OUT.opt" \
   || { rm -f "$WASM_OUT.opt"; fail "wasm-opt failed on $WASM_OUT"; }

@@ -130,9 +130,15 @@ rewrite_wat "JSPI waker" scripts/build/stub-jspi-waker.mjs
 # it only when it is small. Unlimited (the default), `start` swallowed the config readers, the
 # banner's build and the rest whole (17 KB); kept apart they compress better, though the raw wasm
 # grows. Measured: −419 B brotli (values from 15 to 50 gave −285 to −419; 0 gave −157).
+# --remove-exports: the glue passes strings with malloc alone and never frees one (see "The glue's
+# loader" below); if it read wasm.__wbindgen_realloc or __wbindgen_free again, the short-names
+# step would fail. Measured: −105 B brotli for realloc (wasm −93 B raw), −22 B raw for free.
+# __abort_handler and __instance_terminated (the addresses of two wasm-bindgen statics) are for
+# glue features this build does not emit; the glue never reads them (the same check): −31 B brotli.
 step "wasm-opt -Oz (--flatten --rereloop -Oz)x2 -Oz --low-memory-unused -ocimfs=25 $WASM_OUT"
 # shellcheck disable=SC2086  # WASM_OPT_FLAGS is a word list on purpose
-"$WASM_OPT" -Oz --flatten --rereloop -Oz --flatten --rereloop -Oz -Oz --low-memory-unused -ocimfs=25 --strip-target-features \
+"$WASM_OPT" --remove-exports=__wbindgen_realloc,__wbindgen_free,__abort_handler,__instance_terminated \
+  -Oz --flatten --rereloop -Oz --flatten --rereloop -Oz -Oz --low-memory-unused -ocimfs=25 --strip-target-features \
   "${WASM_FEATURES[@]}" ${WASM_OPT_FLAGS:-} "$WASM_OUT" -o "$WASM_OUT.opt" \
   || { rm -f "$WASM_OUT.opt"; fail "wasm-opt failed on $WASM_OUT"; }
 mv "$WASM_OUT.opt" "$WASM_OUT"
@@ -168,18 +174,16 @@ rewrite_wat "function order" scripts/build/order-functions.mjs
 # what wasm-bindgen does with a Response: the same error for a non-2xx one, and the fallback (with
 # the same warning) to `instantiate` when the server does not send `application/wasm`. The loader is
 # recognised by its exact text (the pinned wasm-bindgen's), so a new wasm-bindgen fails the build
-# here until its loader has been read again. Two dead branches go too, each checked:
-# - passStringToWasm0's path for a missing `realloc`: every call passes one;
-# - the TextEncoder.encodeInto polyfill: every engine that can compile this wasm has encodeInto
-#   (the module uses bulk memory — checked below —, which came after encodeInto in every engine:
-#   Chrome 75/74, Firefox 79/66, Safari 15/14.1).
+# here until its loader has been read again. Strings are passed the way wasm-bindgen passes them
+# to a module without `realloc` (TextEncoder.encode, one malloc of the exact length): the same
+# bytes as its ASCII loop + encodeInto into a buffer grown by realloc, in a third of the code
+# (checked by a hash of the function's text): −108 B brotli. The TextEncoder.encodeInto polyfill
+# goes with it, as nothing calls encodeInto any more (checked).
 # And each import that may throw gets its exception guard from one wrapper-maker rather than
 # from a wrapper function of its own (the same try/catch around the same call): −25 B brotli.
 # The imports returning an optional string share one function that writes it back: −27 B.
 # Measured: glue −388 B brotli (2564 → 2176).
 step "glue: loader for the bootstrap's Response only, dead branches dropped"
-"$WASM_DIS" "${WASM_FEATURES[@]}" "$WASM_OUT" | grep -q 'memory\.copy' \
-  || fail "glue trim: the wasm no longer uses bulk memory, so the encodeInto polyfill may be needed again"
 node scripts/build/trim-glue.mjs "$OUT/consent_banner.js" || fail "could not trim $OUT/consent_banner.js"
 
 # --- Short import/export names ---------------------------------------------------------------------

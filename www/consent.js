@@ -37,12 +37,12 @@
       var req = {};
       (cfg.categories || []).forEach(function (c) { if (c && c.required) req[c.id] = 1; });
       var state = function (granted) {
-        var s = Object.assign({}, DENIED);
+        var s = { ...DENIED };
         var on = {};
         Object.keys(map).forEach(function (c) {
           (map[c] || []).forEach(function (sig) {
             var g = !!(req[c] || granted[c]);
-            on[sig] = on[sig] === undefined ? g : on[sig] && g;
+            on[sig] = on[sig] !== false && g;
           });
         });
         for (var k in on) s[k] = on[k] ? 'granted' : 'denied';
@@ -75,7 +75,7 @@
             (hint.g || navigator.globalPrivacyControl !== true)) w.gtag('consent', 'update', hint.s);
       } catch (e) { /* storage unavailable: the wasm's update follows */ }
     } catch (e) {
-      if (!sent) w.gtag('consent', 'default', Object.assign({ wait_for_update: 500 }, DENIED));
+      if (!sent) w.gtag('consent', 'default', { wait_for_update: 500, ...DENIED });
     }
   }
 
@@ -83,7 +83,7 @@
   // Without a running banner nothing may be granted, not even by a region default.
   var deny = function () {
     if (cm.enabled === false || typeof w.gtag != 'function') return;
-    var s = Object.assign({}, DENIED);
+    var s = { ...DENIED };
     try { for (var k in state({})) s[k] = 'denied'; } catch (e) { /* the four v2 signals */ }
     w.gtag('consent', 'update', s);
   };

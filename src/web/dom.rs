@@ -54,6 +54,15 @@ extern "C" {
     /// A MutationObserver, on an element, with valid options.
     #[wasm_bindgen(method)]
     pub fn observe(this: &Dom, target: &Node, options: &JsValue);
+
+    /// A MutationObserver, built without the exception check web-sys puts on the constructor:
+    /// it throws only for a callback that is not a function (measured: −19 B brotli).
+    #[wasm_bindgen(js_name = MutationObserver)]
+    pub type Observer;
+    #[wasm_bindgen(constructor, js_class = "MutationObserver")]
+    pub fn new(callback: &JsValue) -> Observer;
+    #[wasm_bindgen(method)]
+    pub fn disconnect(this: &Observer);
 }
 
 /// The no-throw view of a DOM object (see [`Dom`]).

@@ -155,7 +155,7 @@ impl Ui {
                 Some("save") => {
                     let mut on = Vec::new();
                     for input in &dom::select_all(&dialog_for_save, "input[data-category]:checked") {
-                        if let Some(c) = dom::attr(&input, "data-category") {
+                        if let Some(c) = dom::attr(input, "data-category") {
                             on.push(c);
                         }
                     }

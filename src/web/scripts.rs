@@ -9,20 +9,11 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event};
 
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    /// A MutationObserver, built without the exception check web-sys puts on the constructor:
-    /// it throws only for a callback that is not a function (measured: −19 B brotli).
-    #[wasm_bindgen(js_name = MutationObserver)]
-    type Observer;
-    #[wasm_bindgen(constructor, js_class = "MutationObserver")]
-    fn new(callback: &JsValue) -> Observer;
-    #[wasm_bindgen(method)]
-    fn disconnect(this: &Observer);
-}
-
 const PENDING: &str = "script[type=\"text/plain\"][data-consent]:not([data-consent-state]),iframe[data-consent]:not([data-consent-state])";
 const STATE: &str = "data-consent-state";
+
+/// A callback the gate hands to JS (it ignores its argument).
+type Callback = Closure<dyn FnMut(Event)>;
 
 /// Activates gated elements; owns its observer and load callback.
 pub struct Gate {
@@ -37,8 +28,8 @@ pub struct Gate {
     // Both take one argument and ignore it, like every dom::Listener: each closure signature
     // costs its own glue function and wasm entry point (measured: one signature fewer, −17 B
     // brotli). The observer's callback is really given (records, observer).
-    loaded: Closure<dyn FnMut(Event)>,
-    observer: Option<(Observer, Closure<dyn FnMut(Event)>)>,
+    loaded: Callback,
+    observer: Option<(dom::Observer, Callback)>,
 }
 
 impl Gate {
@@ -47,7 +38,7 @@ impl Gate {
     pub fn new(mut on_load: impl FnMut() + 'static, mut on_insert: impl FnMut() + 'static) -> Gate {
         let observer = (|| {
             let cb = Closure::<dyn FnMut(Event)>::new(move |_| on_insert());
-            let obs = Observer::new(cb.as_ref());
+            let obs = dom::Observer::new(cb.as_ref());
             let init = dom::object(&[("childList", &JsValue::TRUE), ("subtree", &JsValue::TRUE)]);
             let root = dom::document()?.document_element()?;
             dom::dom(&obs).observe(&root, &init);

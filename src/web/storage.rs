@@ -119,7 +119,7 @@ impl Store {
         line.push_str(self.settings.name);
         line.push('=');
         line.push_str(value);
-        self.attributes(&mut line, self.settings.domain.as_deref());
+        self.attributes(&mut line, self.settings.domain);
         line.push_str("; max-age=");
         crate::core::json::write_int(&mut line, max_age);
         let cookie_ok = set_cookie(&line) && self.read_cookie_is(value);
@@ -147,7 +147,7 @@ impl Store {
         let domains = gate::deletion_domains(&host);
         let mut line = String::new();
         for name in names {
-            for domain in domains.iter().copied().chain(self.settings.domain.as_deref()) {
+            for domain in domains.iter().copied().chain(self.settings.domain) {
                 for path in &["/", self.settings.path] {
                     line.clear();
                     line.push_str(name);

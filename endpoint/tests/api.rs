@@ -765,27 +765,29 @@ async fn health_and_unknown_routes() {
         (StatusCode::OK, json!({ "ok": true }))
     );
     assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-    let r = h
-        .call(Request::get("/nope").body(Body::empty()).unwrap())
-        .await;
-    assert_eq!(
-        (r.status, r.body["error"].as_str()),
-        (StatusCode::NOT_FOUND, Some("not found"))
-    );
-    // Every refusal has the same JSON shape: a wrong method, a path segment that is not UTF-8.
-    let r = h.call(admin("POST", "/v1/stats", Some(TOKEN))).await;
-    assert_eq!(
-        (r.status, r.body["error"].as_str()),
-        (StatusCode::METHOD_NOT_ALLOWED, Some("method not allowed"))
-    );
-    let r = h
-        .call(Request::get("/v1/events").body(Body::empty()).unwrap())
-        .await;
-    assert_eq!(
-        (r.status, r.body["error"].as_str()),
-        (StatusCode::METHOD_NOT_ALLOWED, Some("method not allowed"))
-    );
-    assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    // Every refusal has the same JSON shape: an unknown path, a wrong method, a path segment that
+    // is not UTF-8 (below).
+    for (req, status, error) in [
+        (
+            admin("GET", "/nope", None),
+            StatusCode::NOT_FOUND,
+            "not found",
+        ),
+        (
+            admin("POST", "/v1/stats", Some(TOKEN)),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed",
+        ),
+        (
+            admin("GET", "/v1/events", None),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed",
+        ),
+    ] {
+        let r = h.call(req).await;
+        assert_eq!((r.status, r.body["error"].as_str()), (status, Some(error)));
+        assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
     let r = h.call(admin("GET", "/v1/consents/%FF", None)).await;
     assert_eq!(
         r.status,

@@ -1,7 +1,8 @@
 //! Ingest benchmark: events per second and p50/p99 latency of `POST /v1/events` with durable
 //! (WAL, fsync before every answer, group-commit) writes, at several client counts, next to a
-//! trivial axum handler that answers 204 measured in the same run on the same machine. Loopback only;
-//! bounded by an event count and a time limit per measurement.
+//! trivial axum handler that answers 204 and to the durability floor ([`floor`]: append + fsync,
+//! nothing else), all measured in the same run on the same machine. Loopback only; bounded by an
+//! event count and a time limit per measurement.
 //!
 //! `cargo run --release -p consent-endpoint --bin ingest-bench -- [--events N] [--seconds S]
 //!  [--clients 1,16,64] [--dir DIR]` (or `bench/ingest.sh`).
@@ -25,6 +26,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
+
+mod floor;
 
 const ORIGIN: &str = "http://127.0.0.1:8080";
 
@@ -187,6 +190,16 @@ async fn load(
     total
 }
 
+/// Serves `router` on a fresh loopback port of the current runtime.
+async fn serve_router(router: Router) -> Result<SocketAddr, String> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(addr)
+}
+
 fn config(db: &std::path::Path) -> Result<Config, String> {
     Config::parse(&format!(
         r#"listen = "127.0.0.1:0"
@@ -234,18 +247,10 @@ fn run() -> Result<(), String> {
         | 1;
 
     // The trivial handler: same server stack (axum + hyper on the same runtime), no work.
-    let trivial_addr = server_rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| e.to_string())?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let router = Router::new().route(
-            "/v1/events",
-            post(|_body: Bytes| async { StatusCode::NO_CONTENT }),
-        );
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        Ok::<_, String>(addr)
-    })?;
+    let trivial_addr = server_rt.block_on(serve_router(Router::new().route(
+        "/v1/events",
+        post(|_body: Bytes| async { StatusCode::NO_CONTENT }),
+    )))?;
 
     println!(
         "ingest benchmark: POST /v1/events over loopback, keep-alive, {} cores; up to {} events or {:.0} s per cell",
@@ -253,9 +258,10 @@ fn run() -> Result<(), String> {
         o.events,
         o.seconds
     );
+    println!("durable floor: each body appended to a file, answered once an fdatasync covers it; group commit (one thread, one write + one fsync per batch); no parsing, no database");
     println!("endpoint: SQLite WAL, each answer after an fsync of the WAL covering its commit; group commit (one writer, one transaction + one fsync per batch)\n");
-    println!("| clients | trivial 204: events/s | p50 ms | p99 ms | endpoint: events/s | p50 ms | p99 ms | mean batch | endpoint / trivial |");
-    println!("|--------:|----------------------:|-------:|-------:|-------------------:|-------:|-------:|-----------:|-------------------:|");
+    println!("| clients | trivial 204: events/s | p50 ms | p99 ms | durable floor: events/s | p50 ms | p99 ms | endpoint: events/s | p50 ms | p99 ms | mean batch | floor / trivial | endpoint / trivial | endpoint / floor |");
+    println!("|--------:|----------------------:|-------:|-------:|------------------------:|-------:|-------:|-------------------:|-------:|-------:|-----------:|----------------:|-------------------:|-----------------:|");
     let mut failed = false;
     for &clients in &o.clients {
         let db = o.dir.join(format!("ingest-{clients}.db"));
@@ -277,7 +283,11 @@ fn run() -> Result<(), String> {
             Ok::<_, String>((addr, serving))
         })?;
 
-        // Warm up both (connections, page cache, SQLite schema), then measure.
+        let floor_log = o.dir.join(format!("floor-{clients}.log"));
+        let floor = floor::Floor::start(&floor_log).map_err(|e| format!("durable floor: {e}"))?;
+        let floor_addr = server_rt.block_on(serve_router(floor.router()))?;
+
+        // Warm up all three (connections, page cache, SQLite schema), then measure.
         let warm = (clients * 20).min(2000);
         client_rt.block_on(load(
             trivial_addr,
@@ -286,6 +296,14 @@ fn run() -> Result<(), String> {
             limit,
             StatusCode::NO_CONTENT,
             seed,
+        ));
+        client_rt.block_on(load(
+            floor_addr,
+            clients,
+            warm,
+            limit,
+            StatusCode::NO_CONTENT,
+            seed ^ 4,
         ));
         let warm_ok = client_rt
             .block_on(load(
@@ -306,6 +324,16 @@ fn run() -> Result<(), String> {
             StatusCode::NO_CONTENT,
             seed ^ 2,
         ));
+        let floor_run = client_rt.block_on(load(
+            floor_addr,
+            clients,
+            o.events,
+            limit,
+            StatusCode::NO_CONTENT,
+            seed ^ 5,
+        ));
+        drop(floor);
+        let _ = std::fs::remove_file(&floor_log);
         let durable = client_rt.block_on(load(
             endpoint_addr,
             clients,
@@ -317,20 +345,25 @@ fn run() -> Result<(), String> {
         let (b1, c1) = state.writer.committed();
         let mean_batch = (c1 - c0) as f64 / (b1 - b0).max(1) as f64;
         println!(
-            "| {clients:>7} | {:>21.0} | {:>6.2} | {:>6.2} | {:>18.0} | {:>6.2} | {:>6.2} | {:>10.1} | {:>18.2} |",
+            "| {clients:>7} | {:>21.0} | {:>6.2} | {:>6.2} | {:>23.0} | {:>6.2} | {:>6.2} | {:>18.0} | {:>6.2} | {:>6.2} | {:>10.1} | {:>15.2} | {:>18.2} | {:>16.2} |",
             trivial.rate(),
             trivial.percentile_ms(0.5),
             trivial.percentile_ms(0.99),
+            floor_run.rate(),
+            floor_run.percentile_ms(0.5),
+            floor_run.percentile_ms(0.99),
             durable.rate(),
             durable.percentile_ms(0.5),
             durable.percentile_ms(0.99),
             mean_batch,
-            durable.rate() / trivial.rate()
+            floor_run.rate() / trivial.rate(),
+            durable.rate() / trivial.rate(),
+            durable.rate() / floor_run.rate()
         );
-        if trivial.errors + durable.errors > 0 {
+        if trivial.errors + floor_run.errors + durable.errors > 0 {
             eprintln!(
-                "  errors: trivial {}, endpoint {}",
-                trivial.errors, durable.errors
+                "  errors: trivial {}, durable floor {}, endpoint {}",
+                trivial.errors, floor_run.errors, durable.errors
             );
             failed = true;
         }
@@ -348,7 +381,7 @@ fn run() -> Result<(), String> {
             }
         }
     }
-    println!("\n(the ratio is the figure: the endpoint's durable throughput as a share of a handler that does nothing)");
+    println!("\n(endpoint / trivial is the figure: the endpoint's durable throughput as a share of a handler that does nothing; floor / trivial is the most any design that answers after an fsync reached here)");
     if failed {
         return Err("some requests failed".into());
     }

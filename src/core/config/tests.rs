@@ -1,3 +1,4 @@
+//! Config parsing tests: defaults, every field, each refusal naming its field, and mutated configs.
 use super::*;
 
 pub(crate) const MINIMAL: &str = r#"{

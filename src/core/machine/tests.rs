@@ -1,3 +1,4 @@
+//! State machine tests: first visits, decisions, withdrawal, re-consent, GPC and other tabs.
 use super::*;
 use crate::core::codec;
 use crate::core::config::tests::MINIMAL;

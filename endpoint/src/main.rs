@@ -237,7 +237,7 @@ fn export(args: &Args) -> Result<ExitCode, Failure> {
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut n = 0u64;
     store::for_each_in_range::<Failure>(&conn, from, to, |row| {
-        serde_json::to_writer(&mut out, &row.to_json()).map_err(run_err)?;
+        serde_json::to_writer(&mut out, &row.export()).map_err(run_err)?;
         out.write_all(b"\n").map_err(run_err)?;
         n += 1;
         Ok(())

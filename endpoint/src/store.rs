@@ -4,7 +4,8 @@
 
 use crate::keys::{self, Keys};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use std::path::PathBuf;
 use thiserror::Error;
 
@@ -215,25 +216,62 @@ impl Row {
 
     /// The row as exported: metadata, hashes (so the chain can be re-verified offline) and the
     /// event itself (`null` once erased).
-    pub fn to_json(&self) -> Value {
-        let event = self
-            .payload
-            .as_deref()
-            .map(|p| serde_json::from_str::<Value>(p).unwrap_or_else(|_| Value::String(p.into())));
-        json!({
-            "seq": self.seq,
-            "event_id": self.event_id,
-            "site_id": self.site_id,
-            "consent_id": self.consent_id,
-            "received_at": self.received_at,
-            "received_at_utc": format_rfc3339(self.received_at),
-            "gpc_header": self.gpc_header,
-            "payload_sha256": hex(&self.payload_hash),
-            "chain_hash": hex(&self.chain_hash),
-            "erased": self.payload.is_none(),
-            "erased_at": self.erased_at,
-            "event": event,
-        })
+    pub fn export(&self) -> ExportedRow<'_> {
+        ExportedRow {
+            seq: self.seq,
+            event_id: &self.event_id,
+            site_id: &self.site_id,
+            consent_id: &self.consent_id,
+            received_at: self.received_at,
+            received_at_utc: format_rfc3339(self.received_at),
+            gpc_header: self.gpc_header.as_deref(),
+            payload_sha256: hex(&self.payload_hash),
+            chain_hash: hex(&self.chain_hash),
+            erased: self.payload.is_none(),
+            erased_at: self.erased_at,
+            event: self.payload.as_deref().map(StoredEvent::of),
+        }
+    }
+}
+
+/// A row as `export` and `GET /v1/consents/{id}` write it. Serialised field by field, never
+/// through a `serde_json::Value` (which would reorder the event's keys).
+#[derive(Debug, Serialize)]
+pub struct ExportedRow<'a> {
+    seq: i64,
+    event_id: &'a str,
+    site_id: &'a str,
+    consent_id: &'a str,
+    received_at: i64,
+    received_at_utc: String,
+    gpc_header: Option<&'a str>,
+    payload_sha256: String,
+    chain_hash: String,
+    erased: bool,
+    erased_at: Option<i64>,
+    event: Option<StoredEvent<'a>>,
+}
+
+/// The stored payload as exported: its exact text, so that `sha256(event)` can be checked
+/// against `payload_sha256` offline.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum StoredEvent<'a> {
+    /// The payload is one JSON value: written as it is, byte for byte.
+    Verbatim(&'a RawValue),
+    /// Anything else (only a tampered row): written as a JSON string, still verbatim once
+    /// unquoted.
+    Text(&'a str),
+}
+
+impl<'a> StoredEvent<'a> {
+    fn of(payload: &'a str) -> StoredEvent<'a> {
+        match serde_json::from_str::<&RawValue>(payload) {
+            // The parser skips whitespace around the value; such a payload is not canonical and
+            // would no longer match its hash if written without it.
+            Ok(raw) if raw.get().len() == payload.len() => StoredEvent::Verbatim(raw),
+            _ => StoredEvent::Text(payload),
+        }
     }
 }
 
@@ -824,8 +862,38 @@ mod tests {
         let mut n = 0;
         for_each_site_payload(&conn, "s", 0, 3000, |_, _, _| n += 1).unwrap();
         assert_eq!(n, 2);
-        let j = rows_for_consent(&conn, "c3").unwrap()[0].to_json();
-        assert_eq!(j["event"]["n"], 3);
-        assert_eq!(j["payload_sha256"].as_str().unwrap().len(), 64);
+        let j = serde_json::to_string(&rows_for_consent(&conn, "c3").unwrap()[0].export()).unwrap();
+        assert!(j.ends_with(r#","event":{"n":3}}"#), "{j}");
+        assert!(j.contains(&format!(
+            r#""payload_sha256":"{}""#,
+            hex(&sha256(b"{\"n\":3}"))
+        )));
+    }
+
+    #[test]
+    fn exports_the_stored_payload_verbatim() {
+        let out = |payload: &str| {
+            let row = Row {
+                seq: 1,
+                event_id: "e".into(),
+                site_id: "s".into(),
+                consent_id: "c".into(),
+                received_at: 0,
+                gpc_header: None,
+                payload: Some(payload.into()),
+                payload_hash: sha256(payload.as_bytes()).to_vec(),
+                chain_hash: vec![0; 32],
+                erased_at: None,
+            };
+            let j = serde_json::to_string(&row.export()).unwrap();
+            let event = j.split_once(r#""event":"#).unwrap().1;
+            event[..event.len() - 1].to_string()
+        };
+        // Keys stay in their stored order, numbers and escapes as written.
+        let canonical = r#"{"z":1,"a":{"y":true,"b":false},"n":1.50,"s":"\u00e9"}"#;
+        assert_eq!(out(canonical), canonical);
+        // Not a single JSON value (a tampered row): a JSON string holding the text.
+        assert_eq!(out("{not json"), r#""{not json""#);
+        assert_eq!(out(" {} "), r#"" {} ""#);
     }
 }

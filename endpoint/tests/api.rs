@@ -554,6 +554,73 @@ async fn exports_and_erases_a_consent_keeping_the_chain() {
     assert_eq!(h.rows(), 6);
 }
 
+/// A row's `payload_sha256` and the raw text of its `event`, as written.
+#[derive(serde::Deserialize)]
+struct RawRow<'a> {
+    payload_sha256: String,
+    #[serde(borrow)]
+    event: &'a serde_json::value::RawValue,
+}
+
+#[derive(serde::Deserialize)]
+struct RawRows<'a> {
+    #[serde(borrow)]
+    events: Vec<RawRow<'a>>,
+}
+
+#[tokio::test]
+async fn exported_events_are_the_stored_text_and_match_their_hash() {
+    let h = harness();
+    let consent = new_consent_id();
+    // Choices in the client's order, not alphabetical.
+    let body = event(&new_event_id(), &consent, true, false).replace(
+        r#"{"essential":true,"analytics":true,"marketing":false}"#,
+        r#"{"marketing":false,"essential":true,"analytics":true}"#,
+    );
+    assert_eq!(h.post(&body).await.status, StatusCode::CREATED);
+    let c = rusqlite::Connection::open(&h.db).unwrap();
+    let stored: String = c
+        .query_row("SELECT payload FROM events WHERE seq = 1", [], |r| r.get(0))
+        .unwrap();
+    let check = |row: &RawRow| {
+        let text = row.event.get();
+        assert_eq!(
+            text, stored,
+            "the event is the stored payload, byte for byte"
+        );
+        assert_eq!(
+            store::hex(&store::sha256(text.as_bytes())),
+            row.payload_sha256
+        );
+        assert!(text.starts_with(r#"{"event_id":"#), "{text}");
+        assert!(
+            text.contains(r#""choices":{"marketing":false,"essential":true,"analytics":true}"#),
+            "{text}"
+        );
+    };
+
+    let got = h
+        .call(admin(
+            "GET",
+            &format!("/v1/consents/{consent}"),
+            Some(TOKEN),
+        ))
+        .await;
+    assert_eq!(got.status, StatusCode::OK);
+    let rows: RawRows = serde_json::from_slice(&got.raw).unwrap();
+    assert_eq!(rows.events.len(), 1);
+    check(&rows.events[0]);
+
+    let (ok, out) = h.cli(&["export"]);
+    assert!(ok);
+    let lines: Vec<RawRow> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    check(&lines[0]);
+}
+
 #[tokio::test]
 async fn verify_reports_the_tampered_row() {
     let h = harness();

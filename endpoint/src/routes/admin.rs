@@ -8,10 +8,11 @@ use crate::AppState;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use consent_banner::core::ids::is_consent_id;
 use rusqlite::Connection;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// Longest range `GET /v1/stats` answers, in days.
@@ -75,20 +76,32 @@ fn authorized_consent_id(
     }
 }
 
+/// The answer of `GET /v1/consents/{consent_id}`: a struct, not a JSON value, so each event
+/// goes out as its stored text (see [`store::ExportedRow`]).
+#[derive(Serialize)]
+struct ConsentEvents<'a> {
+    consent_id: &'a str,
+    count: usize,
+    events: Vec<store::ExportedRow<'a>>,
+}
+
 /// `GET /v1/consents/{consent_id}`: `{"consent_id", "count", "events": [row…]}` in order, erased
 /// rows included as tombstones (`"event": null`).
 pub async fn get_consent(
     State(st): State<AppState>,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = authorized_consent_id(&st, &headers, id)?;
     let lookup = id.clone();
     let rows = read(&st, move |c| store::rows_for_consent(c, &lookup)).await?;
-    let events: Vec<Value> = rows.iter().map(store::Row::to_json).collect();
-    Ok(Json(
-        json!({ "consent_id": id, "count": events.len(), "events": events }),
-    ))
+    let events: Vec<_> = rows.iter().map(store::Row::export).collect();
+    Ok(Json(ConsentEvents {
+        consent_id: &id,
+        count: events.len(),
+        events,
+    })
+    .into_response())
 }
 
 /// `DELETE /v1/consents/{consent_id}`: erases the payloads, keeps the tombstones.

@@ -305,12 +305,20 @@ async fn checks_the_origin_server_side() {
     let mut none = post(&body);
     none.headers_mut().remove(header::ORIGIN);
     assert_eq!(h.call(none).await.status, StatusCode::FORBIDDEN);
-    // An origin of another site may not post for this one.
+    // An origin of another site may not post for this one, and its pages may not read why.
     let mut other = post(&body);
     other
         .headers_mut()
         .insert(header::ORIGIN, "https://app.rufio.example".parse().unwrap());
-    assert_eq!(h.call(other).await.status, StatusCode::FORBIDDEN);
+    let r = h.call(other).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.body["error"], "origin not allowed for this site");
+    assert!(r.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    assert!(r
+        .headers
+        .get(header::ACCESS_CONTROL_EXPOSE_HEADERS)
+        .is_none());
+    assert_eq!(r.headers[header::VARY], "Origin");
     assert_eq!(h.rows(), 0);
 }
 

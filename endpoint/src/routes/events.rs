@@ -112,7 +112,8 @@ fn created(seq: i64) -> Response {
 
 /// Accepts one event. 201 `{"ok":true,"seq":N}` once committed, and the same again for a replay
 /// of the same event; 409 for its id with a different body. Every answer to an allowed origin
-/// carries the CORS headers; other origins get 403 before the body is read.
+/// carries the CORS headers; other origins get 403 before the body is read, and an origin that
+/// only another site lists gets 403 without them once the event names its site.
 pub async fn post(State(st): State<AppState>, req: Request) -> Response {
     let origin = match allowed_origin(&st, req.headers()) {
         // A copy: the request's own value is a slice of hyper's read buffer (see below).
@@ -138,6 +139,9 @@ pub async fn post(State(st): State<AppState>, req: Request) -> Response {
             }
             (Err(e), _) => ApiError::Unavailable(e.to_string()).into_response(),
         },
+        // Allowed for some other site, not this one: no CORS headers, or that site's pages
+        // could read the refusal like any answer meant for them.
+        Err(ApiError::Forbidden(why)) => return forbidden(why),
         Err(e) => e.into_response(),
     };
     with_cors(resp, origin)

@@ -83,13 +83,26 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     prepare(Connection::open(path)?)
 }
 
-/// Opens an existing database (for the command-line tools); never creates one.
+/// Opens an existing endpoint database (for the command-line tools); never creates one, and
+/// refuses, before writing anything (not even the switch to WAL), a file that is some other
+/// SQLite database: a mistyped `--db` must not get an events log added and then verify as OK.
 pub fn open_existing(path: &Path) -> Result<Connection, StoreError> {
     if !path.exists() {
         return Err(StoreError::Missing(path.into()));
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    prepare(Connection::open_with_flags(path, flags)?)
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let has_events: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'events')",
+        [],
+        |r| r.get(0),
+    )?;
+    if version == 0 || !has_events {
+        return Err(StoreError::Foreign(path.into()));
+    }
+    prepare(conn)
 }
 
 fn prepare(conn: Connection) -> Result<Connection, StoreError> {
@@ -173,5 +186,39 @@ mod tests {
             )
             .unwrap();
         assert_eq!(old, "events_site_time,events_time");
+    }
+
+    #[test]
+    fn the_tools_open_no_other_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("other.sqlite");
+        Connection::open(&other)
+            .unwrap()
+            .execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hi');")
+            .unwrap();
+        // Empty: what `sqlite3 file.db` leaves behind. Unversioned: a table named `events`
+        // that this program did not create.
+        let empty = dir.path().join("empty.db");
+        std::fs::write(&empty, b"").unwrap();
+        let unversioned = dir.path().join("unversioned.db");
+        Connection::open(&unversioned)
+            .unwrap()
+            .execute_batch("CREATE TABLE events (x)")
+            .unwrap();
+        for path in [&other, &empty, &unversioned] {
+            let before = std::fs::read(path).unwrap();
+            assert!(
+                matches!(open_existing(path), Err(StoreError::Foreign(p)) if p == *path),
+                "{}",
+                path.display()
+            );
+            assert_eq!(std::fs::read(path).unwrap(), before, "{}", path.display());
+            assert!(!path.with_extension("sqlite-wal").exists());
+            assert!(!path.with_extension("db-wal").exists());
+        }
+        // The server's own file opens (and a fresh one is the server's to create).
+        let ours = dir.path().join("ours.db");
+        drop(open(&ours).unwrap());
+        open_existing(&ours).unwrap();
     }
 }

@@ -26,6 +26,8 @@ pub enum StoreError {
     },
     #[error("database {0} does not exist")]
     Missing(PathBuf),
+    #[error("{0} is not a consent-endpoint database (it has no events log); left unchanged")]
+    Foreign(PathBuf),
     #[error("database schema version {0} is not supported (this program writes {SCHEMA_VERSION})")]
     Schema(i64),
     #[error("cannot start a storage thread: {0}")]

@@ -682,6 +682,50 @@ async fn verify_reports_the_tampered_row() {
     assert!(!ok && out.contains("not purging"), "{out}");
 }
 
+#[test]
+fn the_tools_refuse_a_database_that_is_not_an_endpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.sqlite");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hi');")
+        .unwrap();
+    let before = std::fs::read(&other).unwrap();
+    for args in [
+        &["verify"][..],
+        &["export"],
+        &["purge", "--older-than", "0"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_consent-endpoint"))
+            .args(args)
+            .arg("--db")
+            .arg(&other)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(
+            stderr.contains("is not a consent-endpoint database"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read(&other).unwrap(),
+            before,
+            "{args:?} changed it"
+        );
+    }
+    let tables: String = rusqlite::Connection::open(&other)
+        .unwrap()
+        .query_row(
+            "SELECT group_concat(name) FROM sqlite_schema WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, "notes");
+}
+
 #[tokio::test]
 async fn purge_keeps_the_rest_of_the_chain_verifiable() {
     let h = harness();

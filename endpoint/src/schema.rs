@@ -11,8 +11,9 @@ use std::path::Path;
 use std::time::Duration;
 
 /// The schema this program writes. Version 1 also indexed `event_id` and `consent_id` on
-/// `events` itself; it is upgraded in place on open.
-pub const SCHEMA_VERSION: i64 = 2;
+/// `events` itself; version 2 let a payload be erased without `erased_at` and `erased_at` be
+/// rewritten. Both are upgraded in place on open.
+pub const SCHEMA_VERSION: i64 = 3;
 
 const TABLES: &str = "
 CREATE TABLE events (
@@ -39,9 +40,6 @@ CREATE TABLE checkpoint (
 CREATE TRIGGER events_append_only
   BEFORE UPDATE OF seq, event_id, site_id, consent_id, received_at, gpc_header, payload_hash, chain_hash ON events
   BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-CREATE TRIGGER events_erase_only
-  BEFORE UPDATE OF payload ON events WHEN NEW.payload IS NOT NULL
-  BEGIN SELECT RAISE(ABORT, 'a payload can only be erased'); END;
 ";
 
 /// The key tables (version 2), filled from whatever `events` holds.
@@ -69,6 +67,18 @@ PRAGMA user_version = 2;
 const UPGRADE_1: &str = "
 DROP INDEX IF EXISTS events_event_id;
 DROP INDEX IF EXISTS events_consent;
+";
+
+/// The erasure rule (version 3, replacing version 2's): a payload is only ever erased, once,
+/// together with the time of its erasure, so the two cannot disagree unless the triggers were
+/// dropped (which `verify` then reports).
+const ERASE_RULE: &str = "
+DROP TRIGGER IF EXISTS events_erase_only;
+CREATE TRIGGER events_erase_only
+  BEFORE UPDATE OF payload, erased_at ON events
+  WHEN NEW.payload IS NOT NULL OR NEW.erased_at IS NULL OR OLD.erased_at IS NOT NULL
+  BEGIN SELECT RAISE(ABORT, 'a payload can only be erased, once, with its erasure time'); END;
+PRAGMA user_version = 3;
 ";
 
 /// Opens (creating if needed) the database, in WAL mode with `synchronous=FULL`, so a commit
@@ -119,8 +129,9 @@ fn prepare(conn: Connection) -> Result<Connection, StoreError> {
     conn.set_prepared_statement_cache_capacity(32);
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let script = match version {
-        0 => format!("BEGIN IMMEDIATE; {TABLES} {KEY_TABLES} COMMIT;"),
-        1 => format!("BEGIN IMMEDIATE; {UPGRADE_1} {KEY_TABLES} COMMIT;"),
+        0 => format!("BEGIN IMMEDIATE; {TABLES} {KEY_TABLES} {ERASE_RULE} COMMIT;"),
+        1 => format!("BEGIN IMMEDIATE; {UPGRADE_1} {KEY_TABLES} {ERASE_RULE} COMMIT;"),
+        2 => format!("BEGIN IMMEDIATE; {ERASE_RULE} COMMIT;"),
         SCHEMA_VERSION => return Ok(conn),
         other => return Err(StoreError::Schema(other)),
     };
@@ -142,6 +153,88 @@ fn prepare(conn: Connection) -> Result<Connection, StoreError> {
 mod tests {
     use super::*;
 
+    /// Versions 1 and 2's erasure trigger: it only refused a payload other than NULL.
+    const OLD_ERASE_TRIGGER: &str = "
+    CREATE TRIGGER events_erase_only
+      BEFORE UPDATE OF payload ON events WHEN NEW.payload IS NOT NULL
+      BEGIN SELECT RAISE(ABORT, 'a payload can only be erased'); END;";
+
+    /// The erasure trigger's text as stored.
+    fn erase_trigger(c: &Connection) -> String {
+        c.query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'events_erase_only'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    /// Whether the trigger of version 3 is in place: the erasure bookkeeping cannot be forged.
+    fn assert_erasure_is_guarded(c: &Connection) {
+        assert!(erase_trigger(c).contains("OLD.erased_at IS NOT NULL"));
+        for forged in [
+            "UPDATE events SET payload = NULL WHERE seq = 1",
+            "UPDATE events SET erased_at = 5 WHERE seq = 1",
+        ] {
+            assert!(c.execute(forged, []).is_err(), "{forged}");
+        }
+        c.execute(
+            "UPDATE events SET payload = NULL, erased_at = 5 WHERE seq = 1",
+            [],
+        )
+        .unwrap();
+        for forged in [
+            "UPDATE events SET erased_at = 6 WHERE seq = 1",
+            "UPDATE events SET erased_at = NULL WHERE seq = 1",
+        ] {
+            assert!(c.execute(forged, []).is_err(), "{forged}");
+        }
+    }
+
+    #[test]
+    fn upgrades_a_version_2_database_to_the_new_erasure_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(&format!(
+                "{TABLES} {OLD_ERASE_TRIGGER}
+                 INSERT INTO events (seq, event_id, site_id, consent_id, received_at, payload, payload_hash, chain_hash)
+                   VALUES (1, 'e1', 's', 'c1', 10, '{{}}', x'00', x'00');
+                 {KEY_TABLES}"
+            ))
+            .unwrap();
+            // What version 2 allowed.
+            c.execute("UPDATE events SET erased_at = 1 WHERE seq = 1", [])
+                .unwrap();
+            c.execute("UPDATE events SET erased_at = NULL WHERE seq = 1", [])
+                .unwrap();
+        }
+        let c = open_existing(&path).unwrap();
+        let v: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        assert_erasure_is_guarded(&c);
+        drop(c);
+        // Opened again (by the server this time): nothing left to do.
+        let c = open(&path).unwrap();
+        assert!(erase_trigger(&c).contains("OLD.erased_at IS NOT NULL"));
+    }
+
+    #[test]
+    fn a_new_database_has_the_new_erasure_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = open(&dir.path().join("new.db")).unwrap();
+        c.execute(
+            "INSERT INTO events (seq, event_id, site_id, consent_id, received_at, payload, payload_hash, chain_hash)
+               VALUES (1, 'e1', 's', 'c1', 10, '{}', x'00', x'00')",
+            [],
+        )
+        .unwrap();
+        assert_erasure_is_guarded(&c);
+    }
+
     #[test]
     fn upgrades_a_version_1_database() {
         let dir = tempfile::tempdir().unwrap();
@@ -149,7 +242,7 @@ mod tests {
         {
             let c = Connection::open(&path).unwrap();
             c.execute_batch(&format!(
-                "{TABLES}
+                "{TABLES} {OLD_ERASE_TRIGGER}
                  CREATE UNIQUE INDEX events_event_id ON events(event_id);
                  CREATE INDEX events_consent ON events(consent_id);
                  INSERT INTO events (seq, event_id, site_id, consent_id, received_at, payload, payload_hash, chain_hash)
@@ -186,6 +279,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(old, "events_site_time,events_time");
+        assert_erasure_is_guarded(&c);
     }
 
     #[test]

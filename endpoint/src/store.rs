@@ -377,7 +377,8 @@ pub enum Verdict {
 }
 
 /// Walks the chain from the checkpoint (or genesis) and reports the first row that breaks it:
-/// a gap in `seq`, a payload that does not match its hash, or a chain hash that does not follow.
+/// a gap in `seq`, a payload that does not match its hash, a payload and `erased_at` that
+/// disagree (one set, the other not), or a chain hash that does not follow.
 /// Reads one snapshot, so a `purge` or an append running meanwhile cannot make it report a gap.
 pub fn verify(conn: &Connection) -> Result<Verdict, StoreError> {
     let snapshot = conn.unchecked_transaction()?;
@@ -409,6 +410,15 @@ pub fn verify(conn: &Connection) -> Result<Verdict, StoreError> {
             if sha256(p.as_bytes()) != payload_hash {
                 return broken("payload does not match its hash".into());
             }
+        }
+        // The chain covers neither column: an erasure is only told from a deleted payload (or
+        // a claimed one from a real one) by the two agreeing, as `erase` leaves them.
+        match (&row.payload, row.erased_at) {
+            (None, None) => return broken("payload is gone but erased_at is not set".into()),
+            (Some(_), Some(_)) => {
+                return broken("erased_at is set but the payload is still there".into())
+            }
+            _ => {}
         }
         let meta = Meta {
             seq: row.seq,
@@ -643,6 +653,55 @@ mod tests {
             verify(&conn).unwrap(),
             Verdict::Broken { seq: 2, .. }
         ));
+    }
+
+    #[test]
+    fn forged_erasure_bookkeeping_shows() {
+        let (_d, mut conn) = db();
+        let mut keys = Keys::load(&conn).unwrap();
+        fill(&mut conn, &mut keys, 1, 4);
+        // The triggers allow only a real erasure: payload and time together, once.
+        for forged in [
+            "UPDATE events SET payload = NULL WHERE seq = 2",
+            "UPDATE events SET erased_at = 7 WHERE seq = 2",
+        ] {
+            assert!(conn.execute(forged, []).is_err(), "{forged}");
+        }
+        assert_eq!(erase(&conn, &keys, "c3", 99).unwrap(), 1);
+        for forged in [
+            "UPDATE events SET erased_at = 7 WHERE seq = 3",
+            "UPDATE events SET erased_at = NULL WHERE seq = 3",
+        ] {
+            assert!(conn.execute(forged, []).is_err(), "{forged}");
+        }
+        assert!(matches!(
+            verify(&conn).unwrap(),
+            Verdict::Ok { rows: 4, .. }
+        ));
+        // Someone with the file drops the triggers; verify still tells.
+        conn.execute_batch("DROP TRIGGER events_erase_only")
+            .unwrap();
+        conn.execute("UPDATE events SET payload = NULL WHERE seq = 2", [])
+            .unwrap();
+        assert_eq!(
+            verify(&conn).unwrap(),
+            Verdict::Broken {
+                seq: 2,
+                reason: "payload is gone but erased_at is not set".into()
+            }
+        );
+        conn.execute("UPDATE events SET erased_at = 8 WHERE seq = 2", [])
+            .unwrap();
+        assert!(matches!(verify(&conn).unwrap(), Verdict::Ok { .. }));
+        conn.execute("UPDATE events SET erased_at = 8 WHERE seq = 4", [])
+            .unwrap();
+        assert_eq!(
+            verify(&conn).unwrap(),
+            Verdict::Broken {
+                seq: 4,
+                reason: "erased_at is set but the payload is still there".into()
+            }
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod assets;
 pub mod chain;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod keys;
 pub mod origin;
 pub mod rate;

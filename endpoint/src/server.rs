@@ -1,12 +1,13 @@
-//! `serve`: bind, run until SIGINT/SIGTERM, then finish in-flight requests and queued commits.
+//! `serve`: bind, run until SIGINT/SIGTERM, then finish in-flight requests (within a deadline)
+//! and queued commits.
 
 use crate::assets::{self, Mount};
 use crate::config::Config;
+pub use crate::http::{serve_with, ServeOptions};
 use crate::{app, Endpoint, StartError};
 use axum::Router;
 use std::future::Future;
 use std::io::Write;
-use std::net::SocketAddr;
 use thiserror::Error;
 use tokio::net::TcpListener;
 
@@ -50,7 +51,7 @@ pub async fn serve(config: Config, mounts: Vec<Mount>) -> Result<(), ServeError>
     let _ = out.flush();
     drop(out);
     let served = serve_on(listener, router, shutdown_signal()).await;
-    tracing::info!("stopped accepting; committing queued events");
+    tracing::info!("connections closed; committing queued events");
     endpoint.shutdown().await;
     served?;
     tracing::info!("shut down cleanly");
@@ -58,18 +59,14 @@ pub async fn serve(config: Config, mounts: Vec<Mount>) -> Result<(), ServeError>
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, with each connection's peer address
-/// (the rate limiter keys on it). Tests and the ingest benchmark run the endpoint through this too.
+/// (the rate limiter keys on it) and the default deadlines of [`ServeOptions`]. Tests and the
+/// ingest benchmark run the endpoint through this too.
 pub async fn serve_on(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_with(listener, router, shutdown, ServeOptions::default()).await
 }
 
 /// Resolves on SIGINT or SIGTERM.

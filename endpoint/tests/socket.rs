@@ -351,3 +351,47 @@ async fn graceful_shutdown_finishes_requests_in_flight_and_ends_at_its_deadline(
     let (ok, out) = verify_cli(&dir.path().join("consent.db"));
     assert!(ok && out.starts_with("OK: 1 rows"), "{out}");
 }
+
+#[tokio::test]
+async fn hyper_refuses_a_bad_content_length_before_the_endpoint_sees_it() {
+    let (_dir, endpoint, addr, stop, server) = serve_in_process(ServeOptions::default()).await;
+    let body = event(&new_event_id(), &new_consent_id(), true, true);
+    for lengths in [
+        "Content-Length: 12abc\r\n".to_string(),
+        format!(
+            "Content-Length: {0}\r\nContent-Length: {1}\r\n",
+            body.len(),
+            body.len() + 1
+        ),
+    ] {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(
+                format!("POST /v1/events HTTP/1.1\r\nHost: x\r\nOrigin: {ORIGIN}\r\n{lengths}\r\n{body}")
+                    .as_bytes(),
+            )
+            .await
+            .unwrap();
+        let answer = read_until_closed(&mut stream, Duration::from_secs(5))
+            .await
+            .expect("closed after the answer");
+        let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+        let (head, rest) = answer.split_once("\r\n\r\n").unwrap();
+        // Hyper's own answer: no JSON error, no CORS, no nosniff.
+        assert!(
+            head.starts_with("http/1.1 400 bad request"),
+            "{lengths}: {answer}"
+        );
+        assert!(rest.is_empty(), "{lengths}: {answer}");
+        for absent in [
+            "access-control-allow-origin",
+            "x-content-type-options",
+            "content-type",
+        ] {
+            assert!(!head.contains(absent), "{lengths}: {answer}");
+        }
+    }
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    endpoint.shutdown().await;
+}

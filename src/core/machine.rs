@@ -201,11 +201,17 @@ impl Machine {
     }
 
     fn load(&mut self, config: &Config, stored: Stored, env: Env, starting: bool) -> Effects {
-        let before = self.grants.clone();
+        let mut before = self.grants.clone();
         // Moved out of `stored`, not copied.
         (self.record, self.prior_id) = match stored {
             Stored::Valid(r) | Stored::Incomplete(r) => (Some(r), None),
-            Stored::Expired(r) | Stored::RevisionChanged(r) => (None, Some(r.consent_id)),
+            Stored::Expired(r) | Stored::RevisionChanged(r) => {
+                // A lapsed consent allows nothing any more, so what it allowed counts as
+                // withdrawn: the cookies its categories left are deleted now, not kept until the
+                // visitor happens to withdraw something again.
+                before = effective(config, Some(&r));
+                (None, Some(r.consent_id))
+            }
             _ => (None, None),
         };
         self.gpc_honoured = self.record.as_ref().is_some_and(|r| r.under_gpc && self.gpc_off_in(config, r));
@@ -255,8 +261,9 @@ impl Machine {
             r.set(c, false);
         }
         self.gpc_honoured = true;
+        // `last_decision` stays: the signal turns categories off but is not a decision of the
+        // visitor's, and must not extend how long their earlier choice is kept.
         r.under_gpc = true;
-        r.last_decision = now.max(r.last_decision);
         let stored = std::mem::replace(&mut self.grants, effective(config, Some(&r)));
         let withdrawn = gate::withdrawn(&stored, &self.grants);
         let report = self.report(&r, Action::Gpc, Surface::Signal, env);

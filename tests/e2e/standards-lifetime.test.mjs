@@ -48,10 +48,13 @@ h.test('revision bump: accepted at revision 1, revision 2 shows the banner again
 
   h.state.revision = 2;
   try {
+    await context.addCookies(['_std_a', '_std_m'].map((name) => ({ name, value: '1', url: h.url + '/' })));
     await page.reload();
     await waitReady(page);
     await waitBanner(page, 'layer', 'shown');
     await nothingRan(page, 'revision 2 before the new choice');
+    const left = await cookieMap(context);
+    assert.ok(!('_std_a' in left) && !('_std_m' in left), `the outdated consent's cookies are deleted: ${JSON.stringify(left)}`);
     // Consent Mode gets the truth too: the outdated grants are not replayed (no current decision:
     // the all-denied default stands, and no update grants anything).
     const consent = await page.evaluate(() =>
@@ -82,10 +85,14 @@ h.test('a record whose last decision is 183 days old (lifetime 182) asks again a
     context,
     makeConsentCookie({ revision: 1, first: t - 200 * DAY, last: t - 183 * DAY, choices: { essential: true, analytics: true, marketing: true } }),
   );
+  // Cookies the expired consent let its categories set: they go with it, before any click.
+  await context.addCookies(['_std_a', '_std_m'].map((name) => ({ name, value: '1', url: h.url + '/' })));
   await page.goto(h.url + '/g/life.html');
   await waitReady(page);
   await waitBanner(page, 'layer', 'shown');
   await nothingRan(page, 'expired record');
+  const left = await cookieMap(context);
+  assert.ok(!('_std_a' in left) && !('_std_m' in left), `the lapsed consent's cookies are deleted: ${JSON.stringify(left)}`);
   await layerButton(page, 'accept-all').click();
   await page.waitForFunction(() => window.__gated?.analytics === 1);
   const rec = parseConsentCookie((await cookieMap(context)).pc_consent);

@@ -168,7 +168,12 @@ fn outdated_records_ask_again_with_the_same_id() {
         let (mut m, fx) = started(stored, false);
         assert_eq!(fx.view, Some(View::Banner));
         assert_eq!(granted(&fx), vec!["essential"], "old grants must not apply");
+        // What the lapsed consent allowed may have left cookies: they go at once, and no
+        // Consent Mode update is needed (the default already denies everything).
+        assert_eq!(fx.withdrawn, vec!["analytics", "marketing"]);
+        assert!(!fx.signal && fx.report.is_none() && fx.persist.is_none());
         let fx = m.step(&c, Input::RejectAll(Surface::FirstLayer), env(9));
+        assert_eq!(fx.report.as_ref().map(|r| r.action), Some(Action::RejectAll), "a new decision, not a withdrawal");
         let r = written(&fx);
         assert_eq!(r.consent_id, old.consent_id);
         assert_eq!(r.revision, 2);
@@ -255,6 +260,9 @@ fn gpc_overrides_an_allow_given_without_it() {
     assert_eq!((r.consent_id.as_str(), r.choice("marketing"), r.under_gpc), (before.consent_id.as_str(), Some(false), true));
     assert_eq!(fx.report.unwrap().action, Action::Gpc);
     assert!(m.gpc_honoured);
+    // The signal is not a decision of the visitor's: their choice keeps its age and expires on
+    // time.
+    assert_eq!((r.first_decision, r.last_decision), (before.first_decision, before.last_decision));
 }
 
 #[test]
@@ -272,7 +280,7 @@ fn gpc_marks_a_decision_that_already_refused_its_categories() {
     assert_eq!((fx.changed.as_slice(), fx.withdrawn.as_slice()), (["analytics"].as_slice(), [].as_slice()));
     let r = written(&fx);
     assert!(r.under_gpc);
-    assert_eq!((r.choices.as_slice(), r.last_decision), (refused.choices.as_slice(), NOW_MS / 1000));
+    assert_eq!((r.choices.as_slice(), r.last_decision), (refused.choices.as_slice(), refused.last_decision));
     assert_eq!(fx.report.unwrap().action, Action::Gpc);
     assert!(m.gpc_honoured);
 

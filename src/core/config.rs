@@ -380,7 +380,7 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
     o.only("name domain path sameSite")?;
     if let Some(name) = o.opt_str("name")? {
         if !is_cookie_token(name, false) {
-            return Err(o.invalid("name", "must be a cookie name (letters, digits, _ - .)"));
+            return Err(o.invalid("name", "must be a cookie name (an RFC 6265 token, at most 128 bytes)"));
         }
         c.name = name;
     }
@@ -437,6 +437,10 @@ fn parse_categories(o: &Obj<'static>) -> Result<&'static [Category], FieldError>
         let required = c.opt_bool("required")?;
         if id == "essential" && required != Some(true) {
             return Err(c.invalid("required", "essential cannot be optional"));
+        }
+        // A required category is granted without asking: never one the banner exists to ask about.
+        if required == Some(true) && (id == "analytics" || id == "marketing") {
+            return Err(c.invalid("required", "only a strictly necessary category can be required"));
         }
         let cookies = c.strs("cookies")?;
         if let Some(j) = cookies.iter().position(|p| !is_cookie_token(p, true)) {
@@ -562,6 +566,10 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
             let signals = map.strs(cat)?;
             if let Some(j) = signals.iter().position(|s| !SIGNALS.contains(s)) {
                 return Err(map.invalid_item(cat, j, "is not a Consent Mode v2 signal"));
+            }
+            // The four signals Google requires consent for would be granted by default.
+            if let Some(j) = signals.iter().position(|s| SIGNALS[..4].contains(s)).filter(|_| find(categories, cat).is_some_and(|c| c.required)) {
+                return Err(map.invalid_item(cat, j, "needs consent, but this category is required"));
             }
             signal_map.push((cat.as_str(), signals));
         }

@@ -35,7 +35,8 @@ pub struct Ui {
     switches: Vec<(&'static str, Element)>,
     reopen: Option<Element>,
     consent_id: Element,
-    gpc_notice: Element,
+    /// The GPC notice in the first layer and in the dialog.
+    gpc_notices: [Element; 2],
     opener: RefCell<Option<Element>>,
     view: Cell<View>,
     _listeners: Vec<Listener>,
@@ -92,13 +93,17 @@ impl Ui {
         if let Some(url) = &config.privacy_policy_url {
             dom::set_attr(&dom::child(&doc, &p, "a", Some(t.policy_link)), "href", url);
         }
+        // Where the visitor decides, they learn that the signal was honoured before they choose
+        // (and what Accept all would override); the dialog repeats it beside the switches.
+        const NOTE: &str = "p class=note data-gpc-notice role=status hidden";
+        let layer_notice = dom::child(&doc, &layer, NOTE, Some(t.gpc_notice));
         buttons(&doc, &layer, t, "button type=button class=alt data-action=customize", t.customize);
 
         // Preferences: a modal dialog.
         let backdrop = dom::child(&doc, r, "div class=backdrop hidden", None);
         let dialog = localized(dom::child(&doc, &backdrop, "div class=prefs role=dialog aria-modal=true aria-labelledby=pc-pt tabindex=-1", None));
         dom::leaf(&doc, &dialog, "h2 id=pc-pt", t.preferences_title);
-        let gpc_notice = dom::child(&doc, &dialog, "p class=note data-gpc-notice role=status hidden", Some(t.gpc_notice));
+        let gpc_notices = [layer_notice, dom::child(&doc, &dialog, NOTE, Some(t.gpc_notice))];
         let mut switches = Vec::new();
         for (i, (cat, text)) in config.categories.iter().zip(t.categories).enumerate() {
             let mut desc_id = String::from("pc-c");
@@ -199,7 +204,7 @@ impl Ui {
             switches,
             reopen,
             consent_id,
-            gpc_notice,
+            gpc_notices,
             opener: RefCell::new(None),
             view: Cell::new(View::Hidden),
             _listeners: vec![click, open_links, keys],
@@ -221,7 +226,9 @@ impl Ui {
         if let Some(r) = &self.reopen {
             dom::flag(r, "hidden", !(scene.view == View::Hidden && scene.settled));
         }
-        dom::flag(&self.gpc_notice, "hidden", !scene.gpc_honoured);
+        for notice in &self.gpc_notices {
+            dom::flag(notice, "hidden", !scene.gpc_honoured);
+        }
         dom::text(&self.consent_id, scene.consent_id.unwrap_or("—"));
         if opening {
             for (id, input) in &self.switches {

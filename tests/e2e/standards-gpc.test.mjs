@@ -33,6 +33,10 @@ h.test(
     assert.equal(await page.evaluate(() => window.consent.accepted('analytics')), false, 'analytics undecided = off');
     const ready = await page.evaluate(() => window.__ev.ready[0]);
     assert.equal(ready.decided, false, `analytics is still undecided, so not decided: ${JSON.stringify(ready)}`);
+    // The first layer says so before the visitor chooses (C-D2), so Accept all is an informed override.
+    const layerNotice = page.locator('#pc-host section.layer [data-gpc-notice]');
+    assert.ok(await layerNotice.isVisible(), 'the GPC notice is visible on the first layer');
+    assert.match((await layerNotice.textContent()) ?? '', /Global Privacy Control/);
 
     const ev = await h.waitEvent((j) => j.action === 'gpc');
     assert.equal(ev.surface, 'signal');
@@ -131,6 +135,8 @@ h.test('earlier Accept all without GPC, then GPC on: marketing off on the next l
 h.test('without GPC there is no gpc event and no notice', async ({ page }) => {
   await page.goto(h.url + '/g/gpc.html');
   await waitReady(page);
+  await waitBanner(page, 'layer', 'shown');
+  assert.equal(await page.locator('#pc-host section.layer [data-gpc-notice]').isVisible(), false);
   await layerButton(page, 'customize').click();
   await waitBanner(page, 'prefs', 'shown');
   assert.equal(await page.locator('#pc-host div.prefs [data-gpc-notice]').isVisible(), false);

@@ -53,10 +53,19 @@ impl Gate {
         }
     }
 
-    /// Queues every not-yet-handled gated element whose category is granted, then runs the queue.
+    /// Blanks the frames of categories no longer granted, queues every not-yet-handled gated
+    /// element whose category is granted, then runs the queue.
     pub fn apply(&self, grants: &[(&'static str, bool)]) {
         *self.grants.borrow_mut() = grants.to_vec();
         let Some(doc) = dom::document() else { return };
+        // A script that ran cannot be stopped, but a frame keeps loading and tracking until it is
+        // navigated away: on withdrawal it is, and goes back to pending for a later grant.
+        for el in &dom::select_all(&doc, "iframe[data-consent-state=activated]") {
+            if !gate::is_granted(dom::attr(el, "data-consent").unwrap_or_default().trim_ascii(), grants) {
+                dom::set_attr(el, "src", "about:blank");
+                dom::flag(el, STATE, false);
+            }
+        }
         for el in &dom::select_all(&doc, PENDING) {
             let category = dom::attr(el, "data-consent").unwrap_or_default();
             if gate::is_granted(category.trim_ascii(), grants) {
@@ -146,8 +155,12 @@ impl Gate {
                 if !author_async {
                     dom::set_prop(&new, "async", &JsValue::FALSE);
                 }
-                dom::set_prop(&new, "onload", self.loaded.as_ref());
-                dom::set_prop(&new, "onerror", self.loaded.as_ref());
+                // Only the script the queue waits for may resume it: the load of one that is
+                // not waited for (`async`) must not release the queue while another still loads.
+                if waits {
+                    dom::set_prop(&new, "onload", self.loaded.as_ref());
+                    dom::set_prop(&new, "onerror", self.loaded.as_ref());
+                }
                 dom::set_attr(&new, "src", &src);
             }
             None => dom::text(&new, &dom::prop(old, "textContent").as_string().unwrap_or_default()),

@@ -152,6 +152,18 @@ h.test('Accept all then reload: choice kept, no banner, granted scripts run once
   assert.equal(await iframeSrc(page), '/vendor/ad-frame.html');
 });
 
+h.test('withdrawing marketing blanks its frame (a frame keeps tracking until navigated away); a new grant loads it again', async ({ page }) => {
+  await open(page);
+  await layerButton(page, 'accept-all').click();
+  await page.waitForFunction(() => document.querySelector('iframe[data-consent="marketing"]').getAttribute('src'));
+  await page.evaluate(() => window.consent.accept(['analytics']));
+  await page.waitForFunction(() => document.querySelector('iframe[data-consent="marketing"]').getAttribute('src') === 'about:blank');
+  assert.equal(await page.evaluate(() => document.querySelector('iframe[data-consent="marketing"]').hasAttribute('data-consent-state')), false,
+    'back to pending');
+  await page.evaluate(() => window.consent.acceptAll());
+  await page.waitForFunction(() => document.querySelector('iframe[data-consent="marketing"]').getAttribute('src') === '/vendor/ad-frame.html');
+});
+
 h.test('Reject all: nothing runs, also after reload', async ({ page, context }) => {
   await open(page);
   await layerButton(page, 'reject-all').click();
@@ -159,6 +171,11 @@ h.test('Reject all: nothing runs, also after reload', async ({ page, context }) 
   await settle(page, 300);
   let g = await gated(page);
   assert.equal(g.analytics + g.marketing, 0, 'nothing ran');
+  // A decision that changes no category is still announced, so a page can tell the visitor decided.
+  const change = (await page.evaluate(() => window.__ev.change));
+  assert.equal(change.length, 1, `one consent:change: ${JSON.stringify(change)}`);
+  assert.deepEqual(change[0].changed, []);
+  assert.match(change[0].consentId ?? '', /^[0-9a-f]{32}$/);
   assert.equal(await iframeSrc(page), null);
   let c = await cookieMap(context);
   assert.deepEqual(trackerCookies(c), []);

@@ -148,6 +148,17 @@ h.test('external and inline gated scripts together keep document order', async (
   assert.deepEqual((await gated(page)).order, ['order-a', 'inline-mid', 'order-b']);
 });
 
+h.test('an async gated script is not waited for, and its load does not release the queue early', async ({ page }) => {
+  await page.goto(h.url + '/t/order-async.html');
+  await waitReady(page);
+  await layerButton(page, 'accept-all').click();
+  await page.waitForFunction(() => (window.__gated?.order || []).length >= 3);
+  await settle(page, 300);
+  const order = (await gated(page)).order;
+  assert.deepEqual([...order].sort(), ['inline-mid', 'order-a', 'order-b']);
+  assert.ok(order.indexOf('order-a') < order.indexOf('inline-mid'), `the inline script waits for the slow one before it: ${order}`);
+});
+
 h.test('data-type="module" becomes the type; attributes copied; gated iframe gets its src', async ({ page }) => {
   await page.goto(h.url + '/t/gating.html');
   await waitReady(page);

@@ -39,8 +39,9 @@ pub fn reject_all() {
     app::dispatch(Input::RejectAll(Surface::Api));
 }
 
-/// Grants exactly `categories`, an array of category names (the others are refused). Unknown
-/// names are ignored with a warning; anything but an array changes nothing and says so.
+/// Grants exactly `categories`, an array of category names (the others are refused). Anything
+/// but an array of this site's category names changes nothing and says so: a typo must not be
+/// stored, and reported, as the visitor refusing everything.
 #[wasm_bindgen]
 pub fn accept(categories: &JsValue) {
     let Some(list) = categories.dyn_ref::<js_sys::Array>() else {
@@ -56,7 +57,8 @@ pub fn accept(categories: &JsValue) {
     let known = names.len() == list.length() as usize
         && app::with(|a| names.iter().all(|c| a.config.category(c).is_some())).unwrap_or(true);
     if !known {
-        dom::warn("consent.accept: unknown categories were ignored.");
+        dom::warn("consent.accept: unknown category names; nothing changed.");
+        return;
     }
     app::dispatch(Input::Choose(names, Surface::Api));
 }

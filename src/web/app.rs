@@ -268,7 +268,9 @@ impl App {
             }
             self.consent_mode_hint(grants);
             self.gate.apply(grants);
-            if !starting && !fx.changed.is_empty() {
+            // Every decision is announced, also one that changes no category (Reject all on a
+            // first visit): a page waiting for the visitor to decide learns it here.
+            if !starting && (!fx.changed.is_empty() || fx.report.is_some()) {
                 dom::emit("consent:change", &self.detail(Some(&fx.changed)));
             }
         }

@@ -175,10 +175,17 @@ h.test('accept() with bad input: not an array changes nothing; unknown names are
   assert.equal((await bannerState(page)).layer, 'shown', 'the banner still asks');
   assert.equal(warnings.filter((w) => w.includes('expects an array')).length, 1, `warnings: ${JSON.stringify(warnings)}`);
 
-  await page.evaluate(() => window.consent.accept(['analytics', 'no-such-category', 42]));
+  // A typo is not a decision: nothing is stored or reported as the visitor's choice.
+  for (const bad of [['analytics', 'no-such-category'], ['analytic'], ['analytics', 42]]) {
+    await page.evaluate((b) => window.consent.accept(b), bad);
+  }
+  await settle(page, 200);
+  assert.equal(await page.evaluate(() => window.consent.consentId()), null, 'still no decision');
+  assert.equal((await bannerState(page)).layer, 'shown', 'the banner still asks');
+  assert.equal(warnings.filter((w) => w.includes('unknown category names; nothing changed')).length, 3, `warnings: ${JSON.stringify(warnings)}`);
+  await page.evaluate(() => window.consent.accept(['analytics']));
   await page.waitForFunction(() => window.__gated?.analytics === 1);
   assert.deepEqual((await page.evaluate(() => window.consent.acceptedCategories())).sort(), ['analytics', 'essential']);
-  assert.equal(warnings.filter((w) => w.includes('unknown categories were ignored')).length, 1, `warnings: ${JSON.stringify(warnings)}`);
 });
 
 h.test('config fetched through data-config: the default the bootstrap had to send is followed by updates', async ({ page }) => {

@@ -254,7 +254,7 @@ impl ConsentEvent {
             return Err(bad("language", "must be a language tag such as en or pt-BR"));
         }
         let page = o.str("page")?;
-        let page = page_without_query(page).ok_or_else(|| bad("page", "must be an http(s) URL under 2048 bytes"))?;
+        let page = page_without_query(page).ok_or_else(|| bad("page", "must be an http(s) URL without credentials, under 2048 bytes"))?;
         let client_ts = o.int("client_ts")?;
         if client_ts < 0 {
             return Err(bad("client_ts", "must not be negative"));
@@ -365,12 +365,16 @@ pub fn page_for(origin: &str, path: &str) -> String {
 }
 
 /// `https://host/path?q#f` → `https://host/path`; `None` unless http(s), non-empty host, no
-/// whitespace or control characters, and under 2048 bytes.
+/// credentials (`user:pass@`: the schema stores origin and path, nothing else), no whitespace or
+/// control characters, and under 2048 bytes.
 pub fn page_without_query(url: &str) -> Option<String> {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
     let end = url.find(['?', '#']).unwrap_or(url.len());
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let ok = host_end > 0 && url.len() < 2048 && !url.as_bytes().iter().any(|&b| b <= b' ' || b == 0x7f);
+    let ok = host_end > 0
+        && !rest[..host_end].contains('@')
+        && url.len() < 2048
+        && !url.as_bytes().iter().any(|&b| b <= b' ' || b == 0x7f);
     ok.then(|| url[..end].to_string())
 }
 
@@ -455,6 +459,8 @@ mod tests {
         let e = ConsentEvent::parse(with("page", r#""http://a.example/p/q?email=x@y.z#frag""#).as_bytes()).unwrap();
         assert_eq!(e.page, "http://a.example/p/q");
         assert_eq!(page_without_query("https://a.example?x"), Some("https://a.example".into()));
+        assert_eq!(page_without_query("https://user:pass@a.example/p"), None, "credentials are refused");
+        assert_eq!(page_without_query("https://a.example/p@q"), Some("https://a.example/p@q".into()), "an @ in the path is fine");
     }
 
     #[test]

@@ -214,9 +214,11 @@ mv "$OUT/consent_banner.min.js" "$OUT/consent_banner.js"
 
 step "bootstrap www/consent.js → $OUT/consent.js (build hash, terser)"
 [[ -f www/consent.js ]] || fail "www/consent.js (the bootstrap source) is missing"
-# The build hash (wasm + glue) goes into the bootstrap: with the config it makes the banner version
-# every reported event carries, so each record can be tied to the exact code that was shown.
-BUILD_HASH=$(cat "$WASM_OUT" "$OUT/consent_banner.js" | sha256sum | cut -c1-32)
+# The build hash (wasm + glue + the bootstrap's source, which sets the Consent Mode defaults) goes
+# into the bootstrap: with the config it makes the banner version every reported event carries, so
+# each record can be tied to the exact code that was shown. The bootstrap is hashed before the hash
+# is written into it.
+BUILD_HASH=$(cat "$WASM_OUT" "$OUT/consent_banner.js" www/consent.js | sha256sum | cut -c1-32)
 sed "s/__BUILD__/$BUILD_HASH/" www/consent.js >"$OUT/consent.src.js" || fail "cannot copy www/consent.js"
 # Minified like the glue: the bootstrap is on every page's critical path (measured: 1,753 →
 # 1,190 B brotli). The readable source stays in www/. unsafe_arrows turns the function

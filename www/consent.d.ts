@@ -29,8 +29,8 @@ export interface ConsentApi {
   acceptAll(): void;
   /** Refuses every optional category. */
   rejectAll(): void;
-  /** Grants exactly these optional categories; the others are refused. Unknown names are ignored
-   * with a console warning; anything but an array changes nothing (and warns). */
+  /** Grants exactly these optional categories; the others are refused. Anything but an array of
+   * this site's category names changes nothing and warns in the console. */
   accept(categories: Category[]): void;
   /** Shows the first layer. */
   show(): void;
@@ -50,10 +50,13 @@ export interface ConsentReadyDetail {
   decided: boolean;
 }
 
-/** `detail` of the `consent:change` event, dispatched on `document` after every change. */
+/** `detail` of the `consent:change` event, dispatched on `document` after every decision (the
+ * visitor's or the API's, including one that changes nothing) and whenever a category's state
+ * changes otherwise (a decision in another tab). */
 export interface ConsentChangeDetail {
   categories: Category[];
-  /** Categories whose state changed. What already ran cannot be unrun: stop it yourself. */
+  /** Categories whose state changed; empty for a decision that changed none (Reject all on a
+   * first visit). What already ran cannot be unrun: stop it yourself. */
   changed: Category[];
   consentId: string | null;
 }

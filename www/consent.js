@@ -41,7 +41,9 @@
         var on = {};
         Object.keys(map).forEach(function (c) {
           (map[c] || []).forEach(function (sig) {
-            var g = !!(req[c] || granted[c]);
+            // A required category never grants a v2 signal, which needs consent (the wasm
+            // refuses such a map too, but only after this default has gone out).
+            var g = !!(req[c] && !DENIED[sig] || granted[c]);
             on[sig] = on[sig] !== false && g;
           });
         });
@@ -97,7 +99,9 @@
   var loaded = Promise.all([
     import(new URL('consent_banner.js', base).href),
     fetch(new URL('consent_banner_bg.wasm', base)),
-    url ? fetch(url).then(function (r) { return r.text(); }) : text || ''
+    // A missing config says which one, rather than reaching the wasm as empty JSON.
+    url ? fetch(url).then(function (r) { if (!r.ok) throw Error('config ' + url + ': HTTP ' + r.status); return r.text(); })
+      : text != null ? text : Promise.reject(Error('no config: #' + (attr('data-config-id') || 'consent-config') + ' not found'))
   ]).then(function (r) {
     return r[0].default({ module_or_path: r[1] }).then(function () { return r; });
   });

@@ -179,3 +179,19 @@ function handleError(f) {
 }
 `;
 writeFileSync(glueFile, glue);
+
+// The glue's types: wasm-bindgen's describe the loader just replaced (`initSync`, every input
+// kind, the exports' unminified names). Everything from its `InitInput` on is replaced by the
+// loader that ships.
+const typesFile = glueFile.replace(/\.js$/, '.d.ts');
+let types = readFileSync(typesFile, 'utf8');
+const typesAt = types.indexOf('export type InitInput');
+if (typesAt < 0) die(`${typesFile}: the loader's types are not where they were`);
+types = types.slice(0, typesAt) + `/**
+ * Loads and instantiates the wasm: with no argument, the \`consent_banner_bg.wasm\` beside this
+ * module (\`new URL(…, import.meta.url)\`, which bundlers recognise); else \`module_or_path\`, a
+ * fetch \`Response\` for it (or a promise of one). Rejects if the response is not 2xx.
+ */
+export default function __wbg_init(options?: { module_or_path: Response | Promise<Response> }): Promise<WebAssembly.Exports>;
+`;
+writeFileSync(typesFile, types);

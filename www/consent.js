@@ -100,8 +100,8 @@
     import(new URL('consent_banner.js', base).href),
     fetch(new URL('consent_banner_bg.wasm', base)),
     // A missing config says which one, rather than reaching the wasm as empty JSON.
-    url ? fetch(url).then(function (r) { if (!r.ok) throw Error('config ' + url + ': HTTP ' + r.status); return r.text(); })
-      : text != null ? text : Promise.reject(Error('no config: #' + (attr('data-config-id') || 'consent-config') + ' not found'))
+    url ? fetch(url).then(function (r) { if (!r.ok) throw Error(url + ': HTTP ' + r.status); return r.text(); })
+      : text != null ? text : Promise.reject(Error('no config element'))
   ]).then(function (r) {
     return r[0].default({ module_or_path: r[1] }).then(function () { return r; });
   });

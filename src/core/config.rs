@@ -7,6 +7,10 @@ use super::fields::{index, keep, FieldError, Obj, Problem};
 use super::json::{self, Value};
 use std::fmt;
 
+/// Both ways a config could grant without asking: a category that needs consent marked
+/// required, and a required category mapped to a signal that needs consent.
+const NEEDS_CONSENT: &str = "needs consent, so it cannot be required";
+
 /// The Consent Mode v2 signals a category may map to.
 pub const SIGNALS: [&str; 7] = [
     "ad_storage", "ad_user_data", "ad_personalization", "analytics_storage",
@@ -440,7 +444,7 @@ fn parse_categories(o: &Obj<'static>) -> Result<&'static [Category], FieldError>
         }
         // A required category is granted without asking: never one the banner exists to ask about.
         if required == Some(true) && (id == "analytics" || id == "marketing") {
-            return Err(c.invalid("required", "only a strictly necessary category can be required"));
+            return Err(c.invalid("required", NEEDS_CONSENT));
         }
         let cookies = c.strs("cookies")?;
         if let Some(j) = cookies.iter().position(|p| !is_cookie_token(p, true)) {
@@ -569,7 +573,7 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
             }
             // The four signals Google requires consent for would be granted by default.
             if let Some(j) = signals.iter().position(|s| SIGNALS[..4].contains(s)).filter(|_| find(categories, cat).is_some_and(|c| c.required)) {
-                return Err(map.invalid_item(cat, j, "needs consent, but this category is required"));
+                return Err(map.invalid_item(cat, j, NEEDS_CONSENT));
             }
             signal_map.push((cat.as_str(), signals));
         }

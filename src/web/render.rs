@@ -34,6 +34,8 @@ pub struct Ui {
     /// Category id and its checkbox.
     switches: Vec<(&'static str, Element)>,
     reopen: Option<Element>,
+    /// An empty block at the end of the page, as tall as the first layer while it shows.
+    spacer: Element,
     consent_id: Element,
     /// The GPC notice in the first layer and in the dialog.
     gpc_notices: [Element; 2],
@@ -103,6 +105,8 @@ impl Ui {
         let backdrop = dom::child(&doc, r, "div class=backdrop hidden", None);
         let dialog = localized(dom::child(&doc, &backdrop, "div class=prefs role=dialog aria-modal=true aria-labelledby=pc-pt tabindex=-1", None));
         dom::leaf(&doc, &dialog, "h2 id=pc-pt", t.preferences_title);
+        // First in the focus order, as it is first on screen (the top corner), not last.
+        dom::set_attr(&dom::child(&doc, &dialog, "button type=button class=x data-action=close", Some("×")), "aria-label", t.close);
         let gpc_notices = [layer_notice, dom::child(&doc, &dialog, NOTE, Some(t.gpc_notice))];
         let mut switches = Vec::new();
         for (i, (cat, text)) in config.categories.iter().zip(t.categories).enumerate() {
@@ -126,7 +130,6 @@ impl Ui {
         let cid = dom::child(&doc, &dialog, "p class=cid", Some(&label));
         let consent_id = dom::child(&doc, &cid, "code data-consent-id", None);
         buttons(&doc, &dialog, t, "button type=button class=alt data-action=save", t.save);
-        dom::set_attr(&dom::child(&doc, &dialog, "button type=button class=x data-action=close", Some("×")), "aria-label", t.close);
 
         let reopen = if config.reopen_button {
             Some(localized(dom::child(&doc, r, "button type=button class=reopen data-action=reopen hidden", Some(t.reopen))))
@@ -135,6 +138,9 @@ impl Ui {
         };
 
         dom::dom(&body).prepend(&host);
+        // Empty, so nothing in it reaches assistive technology.
+        let spacer = dom::create(&doc, "div");
+        dom::append(body.unchecked_ref(), &spacer);
         // In the top layer (a manual popover, never light-dismissed) the banner is above every
         // z-index on the page, and a transform or filter on <body> cannot make it the containing
         // block of the banner's fixed boxes. Browsers without popovers keep the z-index stacking.
@@ -203,6 +209,7 @@ impl Ui {
             dialog,
             switches,
             reopen,
+            spacer,
             consent_id,
             gpc_notices,
             opener: RefCell::new(None),
@@ -221,7 +228,24 @@ impl Ui {
         if opening && self.opener.borrow().is_none() {
             self.remember_opener();
         }
+        // Read before the layer hides: a decision made there leaves focus on a hidden button.
+        let focus_in_layer = was == View::Banner && dom::active(&self.root).is_some();
         dom::flag(&self.layer, "hidden", scene.view != View::Banner);
+        // The first layer is not modal, so the page stays usable under it, but what gets focus
+        // there must not be hidden behind it (WCAG 2.4.11): focus scrolling keeps clear of a
+        // scroll-padding as tall as the layer, and the spacer lets a short page's last links
+        // scroll above it.
+        let mut cover = String::new();
+        if scene.view == View::Banner {
+            crate::core::json::write_int(&mut cover, i64::from(self.layer.client_height()) + 24);
+            cover.push_str("px");
+        }
+        let html = dom::document().and_then(|d| d.document_element());
+        for (el, key) in [(html.as_ref(), "scrollPaddingBottom"), (Some(&self.spacer), "height")] {
+            if let Some(el) = el {
+                dom::set_prop(&dom::prop(el, "style"), key, &JsValue::from_str(&cover));
+            }
+        }
         dom::flag(&self.backdrop, "hidden", scene.view != View::Preferences);
         if let Some(r) = &self.reopen {
             dom::flag(r, "hidden", !(scene.view == View::Hidden && scene.settled));
@@ -236,6 +260,12 @@ impl Ui {
                 dom::set_prop(input, "checked", &JsValue::from_bool(on));
             }
             dom::focus(&self.dialog);
+        }
+        if focus_in_layer && scene.view == View::Hidden {
+            // Decided on the first layer: focus goes to the control that reopens it, not <body>.
+            if let Some(r) = self.reopen.as_ref().filter(|_| scene.settled) {
+                dom::focus(r);
+            }
         }
         if was == View::Preferences && scene.view != View::Preferences {
             if let Some(opener) = self.opener.take() {
@@ -286,5 +316,6 @@ fn trap_tab(dialog: &Element, root: &ShadowRoot, k: &Event) {
 impl Drop for Ui {
     fn drop(&mut self) {
         self.host.remove();
+        self.spacer.remove();
     }
 }

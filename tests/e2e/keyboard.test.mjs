@@ -47,14 +47,45 @@ h.test('keyboard only: Tab to Reject all, Enter → nothing runs, banner hidden'
   assert.deepEqual(rec?.choices, { essential: true, analytics: false, marketing: false }, 'refusal stored');
 });
 
-h.test('keyboard only: Tab reaches Accept all too, Space accepts', async ({ page }) => {
+h.test('keyboard only: Tab reaches Accept all too, Space accepts, focus moves to the re-open control', async ({ page }) => {
   await page.goto(h.url + '/');
   await waitReady(page);
   await tabTo(page, 'accept-all');
   await page.keyboard.press('Space');
   await page.waitForFunction(() => window.__gated?.analytics === 1 && window.__gated?.marketing === 1);
   await waitBanner(page, 'layer', 'hidden');
+  const f = await focused(page);
+  assert.equal(f.action, 'reopen', `focus after deciding: ${JSON.stringify(f)}`);
 });
+
+h.test('WCAG 2.4.11: page elements reached by Tab are not hidden behind the first layer (320 px wide)', async ({ page }) => {
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  await waitBanner(page, 'layer', 'shown');
+  await page.keyboard.press('Tab');
+  let checked = 0;
+  for (let i = 0; i < 60 && checked < 15; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    if (f.where !== 'page' || !f.tag || f.tag === 'body') continue;
+    // The demo scrolls smoothly: wait until the focused element stops moving.
+    const r = await page.evaluate(async () => {
+      const box = () => JSON.stringify(document.activeElement.getBoundingClientRect());
+      for (let last = box(), n = 0; n < 30; n++) {
+        await new Promise((res) => setTimeout(res, 60));
+        const now = box();
+        if (now === last) break;
+        last = now;
+      }
+      const el = document.activeElement.getBoundingClientRect();
+      const layer = document.querySelector('#pc-host').shadowRoot.querySelector('section.layer').getBoundingClientRect();
+      return { top: el.top, bottom: el.bottom, layerTop: layer.top, vh: innerHeight, text: document.activeElement.textContent.trim().slice(0, 40) };
+    });
+    assert.ok(r.bottom <= r.layerTop + 0.5 || r.top >= r.vh, `"${r.text}" is under the banner: ${JSON.stringify(r)}`);
+    checked++;
+  }
+  assert.ok(checked >= 5, `page stops checked: ${checked}`);
+}, { context: { viewport: { width: 320, height: 568 } } });
 
 h.test('keyboard: open preferences from Customize, Escape closes them, focus returns to Customize', async ({ page, context }) => {
   await page.goto(h.url + '/');

@@ -58,6 +58,20 @@ h.test('keyboard only: Tab reaches Accept all too, Space accepts, focus moves to
   assert.equal(f.action, 'reopen', `focus after deciding: ${JSON.stringify(f)}`);
 });
 
+h.test('forced colors: the switches still show on and off', async ({ page }) => {
+  await page.emulateMedia({ forcedColors: 'active' });
+  await page.goto(h.url + '/');
+  await waitReady(page);
+  await page.evaluate(() => window.consent.showPreferences());
+  await waitBanner(page, 'prefs', 'shown');
+  const bg = await page.evaluate(() => {
+    const root = document.querySelector('#pc-host').shadowRoot;
+    const look = (id) => getComputedStyle(root.querySelector(`input[data-category=${id}]`)).backgroundColor;
+    return { on: look('essential'), off: look('analytics') };
+  });
+  assert.notEqual(bg.on, bg.off, `on and off look different: ${JSON.stringify(bg)}`);
+});
+
 h.test('WCAG 2.4.11: page elements reached by Tab are not hidden behind the first layer (320 px wide)', async ({ page }) => {
   await page.goto(h.url + '/');
   await waitReady(page);
@@ -100,10 +114,11 @@ h.test('keyboard: open preferences from Customize, Escape closes them, focus ret
   const inDialog = await focused(page);
   assert.ok(inDialog.inPrefs, `focus moved into the dialog: ${JSON.stringify(inDialog)}`);
 
-  // Tab stays inside the modal dialog.
+  // Tab stays inside the modal dialog; the close button, first on screen, comes first.
   for (let i = 0; i < 12; i++) {
     await page.keyboard.press('Tab');
     const f = await focused(page);
+    if (i === 0) assert.equal(f.action, 'close', `first Tab in the dialog: ${JSON.stringify(f)}`);
     assert.ok(f.where === 'banner' && f.inPrefs, `Tab ${i + 1} left the modal dialog: ${JSON.stringify(f)}`);
   }
 

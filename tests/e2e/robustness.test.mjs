@@ -156,6 +156,7 @@ async function hostileCheck(page, path) {
       fontSize: parseFloat(cs.fontSize),
       opacity: Number(cs.opacity),
       color: cs.color,
+      background: cs.backgroundColor,
       visibility: cs.visibility,
       hit: root.elementFromPoint(x, y) === b || b.contains(root.elementFromPoint(x, y)),
     };
@@ -164,6 +165,7 @@ async function hostileCheck(page, path) {
   assert.ok(btn.inViewport, 'Accept button centre is in the viewport');
   assert.ok(btn.fontSize >= 12, `Accept font size ${btn.fontSize}px >= 12px`);
   assert.ok(btn.hit, 'the Accept button is the topmost element at its centre');
+  assert.notEqual(btn.color, btn.background, 'the label is not the colour of its button');
   await page.mouse.click(btn.x, btn.y);
   await page.waitForFunction(() => window.__gated?.analytics === 1);
   await waitBanner(page, 'layer', 'hidden');

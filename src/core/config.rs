@@ -3,9 +3,10 @@
 //! A config is read once from JSON text; [`Config::parse`] either returns a config every other
 //! module can trust, or one error that a site developer can act on.
 
-use super::fields::{index, keep, FieldError, Obj, Problem};
+use super::fields::{done, index, keep, list, FieldError, Obj, Problem};
 use super::json::{self, Value};
 use std::fmt;
+use std::mem::ManuallyDrop;
 
 /// Both ways a config could grant without asking: a category that needs consent marked
 /// required, and a required category mapped to a signal that needs consent.
@@ -258,8 +259,8 @@ impl Config {
             None => texts_obj.entries()[0].0.as_str(),
         };
         let fallback = texts_obj.obj(default_language)?;
-        let mut languages = Vec::new();
-        let mut texts = Vec::new();
+        let mut languages = list(0);
+        let mut texts = list(0);
         for (lang, _) in texts_obj.entries() {
             let t = texts_obj.obj(lang)?;
             if !super::event::is_language_tag(lang) {
@@ -268,7 +269,7 @@ impl Config {
             languages.push(lang.as_str());
             texts.push(parse_texts(&t, &fallback, categories)?);
         }
-        let (languages, texts) = (languages.leak(), texts.leak());
+        let (languages, texts) = (done(languages), done(texts));
 
         let consent_mode = parse_consent_mode(o.opt_obj("consentMode")?, categories)?;
         let gpc_categories = match o.opt_obj("gpc")? {
@@ -427,7 +428,7 @@ fn parse_categories(o: &Obj<'static>) -> Result<&'static [Category], FieldError>
     if items.is_empty() || items.len() > super::event::MAX_CATEGORIES {
         return Err(o.invalid("categories", "must list between 1 and 32 categories"));
     }
-    let mut out: Vec<Category> = Vec::with_capacity(items.len());
+    let mut out: ManuallyDrop<Vec<Category>> = list(items.len());
     for (i, item) in items.iter().enumerate() {
         let c = Obj::new(item, keep(index(path, i)))?;
         c.only("id required cookies")?;
@@ -452,7 +453,7 @@ fn parse_categories(o: &Obj<'static>) -> Result<&'static [Category], FieldError>
         }
         out.push(Category { id, required: required.unwrap_or(false), cookies });
     }
-    Ok(out.leak())
+    Ok(done(out))
 }
 
 /// Whether `id` is a configured category. Read from the categories themselves: a collected list
@@ -479,13 +480,13 @@ fn parse_texts(t: &Obj<'static>, fallback: &Obj<'static>, categories: &[Category
     if let Some((k, _)) = cats.entries().iter().find(|(k, _)| !known(categories, k)) {
         return Err(cats.invalid(k, NOT_A_CATEGORY));
     }
-    let mut texts = Vec::with_capacity(categories.len());
+    let mut texts = list(categories.len());
     for k in categories {
         let c = cats.obj(k.id)?;
         c.only("title description")?;
         texts.push(CategoryText { title: filled(&c, "title", c.str("title")?)?, description: c.str("description")? });
     }
-    let texts = texts.leak();
+    let texts = done(texts);
     // One loop over the keys, in `Texts` field order, instead of twelve inlined reads: the first
     // seven are required and must not be blank; the other five fall back to the default
     // language, then to English, so a partial translation still renders every control with a name.
@@ -562,7 +563,7 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
         };
     }
     if let Some(map) = o.opt_obj("map")? {
-        let mut signal_map = Vec::new();
+        let mut signal_map = list(0);
         for (cat, _) in map.entries() {
             if !known(categories, cat) {
                 return Err(map.invalid(cat, NOT_A_CATEGORY));
@@ -577,11 +578,11 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
             }
             signal_map.push((cat.as_str(), signals));
         }
-        cm.map = signal_map.leak();
+        cm.map = done(signal_map);
     }
     if let Some(regions) = o.opt_arr("regions")? {
         let path = keep(o.at("regions"));
-        let mut defaults = Vec::with_capacity(regions.len());
+        let mut defaults = list(regions.len());
         for (i, r) in regions.iter().enumerate() {
             let r = Obj::new(r, keep(index(path, i)))?;
             r.only("region granted")?;
@@ -598,7 +599,7 @@ fn parse_consent_mode(o: Option<Obj<'static>>, categories: &[Category]) -> Resul
             }
             defaults.push(RegionDefault { regions: codes, granted });
         }
-        cm.regions = defaults.leak();
+        cm.regions = done(defaults);
     }
     Ok(cm)
 }

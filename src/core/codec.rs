@@ -137,7 +137,7 @@ pub fn decode(s: &str) -> Result<Record, CodecError> {
     let mut parts = super::text::fields(s, b'.');
     match parts.next() {
         Some("1") => {}
-        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => return Err(CodecError::UnknownVersion),
+        Some(v) if !v.is_empty() && v.as_bytes().iter().all(|b| b.is_ascii_digit()) => return Err(CodecError::UnknownVersion),
         _ => return Err(CodecError::Malformed(Part::Version)),
     }
     let mut next = |what| parts.next().ok_or(CodecError::Malformed(what));

@@ -122,15 +122,16 @@ pub fn cookies_to_clear<'a>(config: &Config, withdrawn: &[&str], present: &[&'a 
 /// the browser ignores the ones it would never have accepted.
 pub fn deletion_domains(host: &str) -> Vec<&str> {
     let mut out = vec![""];
-    let is_ip = host.bytes().any(|b| b == b':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    if host.is_empty() || is_ip || !host.bytes().any(|b| b == b'.') {
+    let h = host.as_bytes();
+    let is_ip = h.iter().any(|&b| b == b':') || h.iter().all(|&b| b.is_ascii_digit() || b == b'.');
+    if host.is_empty() || is_ip || !h.iter().any(|&b| b == b'.') {
         return out;
     }
     let mut rest = host;
     loop {
         out.push(rest);
         match super::text::split_at(rest, b'.') {
-            Some((_, parent)) if parent.bytes().any(|b| b == b'.') => rest = parent,
+            Some((_, parent)) if parent.as_bytes().iter().any(|&b| b == b'.') => rest = parent,
             _ => break,
         }
     }

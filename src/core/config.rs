@@ -404,7 +404,7 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
         if !ok {
             return Err(o.invalid("domain", "must be a host name such as example.com"));
         }
-        // Lowered in place, like the language tag in `i18n::is_rtl`.
+        // Copied and lowered in place: `to_ascii_lowercase` collects through a mapped iterator.
         let mut d = String::from(d);
         d.make_ascii_lowercase();
         c.domain = Some(d.leak());

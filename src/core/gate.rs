@@ -75,10 +75,9 @@ pub fn withdrawn<'a>(before: &[(&str, bool)], after: &[(&'a str, bool)]) -> Vec<
 /// ```
 pub fn runs_as_script(data_type: Option<&str>, nomodule: bool) -> bool {
     let t = data_type.unwrap_or("").trim_ascii();
-    let js = ["", "module", "text/javascript", "application/javascript", "text/ecmascript", "application/ecmascript"];
     let module = t.eq_ignore_ascii_case("module");
-    // `nomodule` is ignored on module scripts.
-    (module || !nomodule) && js.iter().any(|k| k.eq_ignore_ascii_case(t))
+    // `nomodule` is ignored on module scripts. The list starts with the empty type.
+    (module || !nomodule) && super::text::listed(" module text/javascript application/javascript text/ecmascript application/ecmascript", t)
 }
 
 /// `*` matches any run of characters (including none); everything else matches itself.

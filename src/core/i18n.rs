@@ -1,6 +1,7 @@
 //! Which configured language to show, and its writing direction.
 
 use super::config::Config;
+use super::text::listed;
 
 /// Picks a configured language: `<html lang>` first, then the browser's languages in order, then
 /// the config's default. Matching ignores case and falls back from `de-AT` to `de`.
@@ -43,11 +44,6 @@ pub fn is_rtl(lang: &str) -> bool {
         Some(script) => listed("arab hebr thaa syrc nkoo adlm rohg", script),
         None => listed("ar he fa ur ps sd ug yi dv ckb syr", primary),
     }
-}
-
-/// Whether `s` is one of the space-separated `words`, ignoring ASCII case.
-fn listed(words: &str, s: &str) -> bool {
-    super::text::fields(words, b' ').any(|w| w.eq_ignore_ascii_case(s))
 }
 
 #[cfg(test)]

@@ -49,6 +49,19 @@ pub fn head(s: &str, sep: u8) -> &str {
     split_at(s, sep).map_or(s, |(h, _)| h)
 }
 
+/// Whether `s` is one of the space-separated `words`, ignoring ASCII case. One string rather
+/// than an array of `&str`, which is a table of addresses and lengths beside the same text.
+///
+/// ```
+/// use consent_banner::core::text::listed;
+/// assert!(listed("ar he", "HE"));
+/// assert!(listed(" module", ""));
+/// assert!(!listed("ar he", "h"));
+/// ```
+pub fn listed(words: &str, s: &str) -> bool {
+    fields(words, b' ').any(|w| w.eq_ignore_ascii_case(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,6 +119,8 @@ pub fn cookies_to_clear<'a>(config: &Config, withdrawn: &[&str], present: &[&'a 
 /// The `domain` attributes to try when deleting a cookie set on `host`: host-only (empty), the host,
 /// and every parent with at least two labels. A tracker may have set its cookie on any of them;
 /// the browser ignores the ones it would never have accepted.
+// `iter().any` over the bytes, not `contains`: a byte `contains` brings in memchr (measured: +144 B brotli).
+#[allow(clippy::manual_contains)]
 pub fn deletion_domains(host: &str) -> Vec<&str> {
     let mut out = vec![""];
     let h = host.as_bytes();

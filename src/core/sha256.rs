@@ -49,13 +49,15 @@ pub fn digest(data: &[u8]) -> [u8; 32] {
             let t2 = s0.wrapping_add(maj);
             v = [t1.wrapping_add(t2), v[0], v[1], v[2], v[3].wrapping_add(t1), v[4], v[5], v[6]];
         }
-        for (a, b) in h.iter_mut().zip(v) {
-            *a = a.wrapping_add(b);
+        // Index loops: zipping with the array by value, and copying each word's bytes into a
+        // subslice, compiled to an iterator and a copy call (measured: −17 B brotli, wasm −156 B raw).
+        for i in 0..8 {
+            h[i] = h[i].wrapping_add(v[i]);
         }
     }
     let mut out = [0u8; 32];
-    for (i, word) in h.iter().enumerate() {
-        out[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = (h[i / 4] >> (24 - 8 * (i % 4))) as u8;
     }
     out
 }

@@ -390,11 +390,7 @@ fn parse_cookie(o: Option<Obj<'static>>) -> Result<CookieSettings, FieldError> {
         c.name = name;
     }
     if let Some(domain) = o.opt_str("domain")? {
-        // `strip_prefix` in a loop: `trim_start_matches(char)` decodes chars (measured: −14 B brotli, wasm −94 B raw).
-        let mut d = domain;
-        while let Some(rest) = d.strip_prefix(".") {
-            d = rest;
-        }
+        let d = domain.trim_start_matches('.');
         let ok = !d.is_empty()
             && d.len() <= 253
             && !d.starts_with("-")
